@@ -1,0 +1,123 @@
+"""Lines, the normalised view used for matching, and prose detection.
+
+A document is split on ``\\n`` only; ``\\r`` before it belongs to the line
+ending. Every line keeps its original text, and matching happens on a
+normalised copy (NFKC, no-break and other odd spaces as plain spaces, format
+characters such as the zero-width space removed). A map from normalised
+offsets back to original offsets lets a ``strip`` rule remove exactly the
+original characters of the span it matched.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+import regex
+
+# Characters dropped from the matching view: Unicode format characters (Cf:
+# zero-width space and joiners, soft hyphen, BOM, bidi marks) are handled by
+# category; these are the odd spaces NFKC leaves alone.
+_SPACES = {"\u00a0", "\u2007", "\u202f", "\u3000", "\t", "\x0b", "\x0c", "\u1680"}
+
+
+def normalise_char(ch: str) -> str:
+    if ch in _SPACES:
+        return " "
+    if unicodedata.category(ch) == "Cf":
+        return ""
+    return unicodedata.normalize("NFKC", ch)
+
+
+def normalise(text: str) -> tuple[str, list[int] | None]:
+    """Return the matching view of ``text`` and an offset map.
+
+    The map is ``None`` when the view equals the text (the common case: plain
+    ASCII or already-normal text), otherwise ``offsets[i]`` is the offset in
+    ``text`` of the character that produced normalised character ``i``, with
+    one extra entry for the end.
+    """
+    if text.isascii():
+        if "\t" not in text and "\x0b" not in text and "\x0c" not in text:
+            return text, None
+    elif unicodedata.is_normalized("NFKC", text) and not any(
+        ch in _SPACES or unicodedata.category(ch) == "Cf" for ch in text
+    ):
+        return text, None
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        n = normalise_char(ch)
+        out.append(n)
+        offsets.extend([i] * len(n))
+    offsets.append(len(text))
+    return "".join(out), offsets
+
+
+@dataclass
+class Line:
+    """One line of a document: original text (without its ending), ending, view."""
+
+    index: int  # 0-based line number in the original document
+    text: str  # original characters, line ending excluded
+    ending: str  # "\n", "\r\n" or "" (last line without newline)
+    norm: str = field(init=False)  # stripped normalised view used for matching
+    _offsets: list[int] | None = field(init=False, repr=False)
+    _lead: int = field(init=False, repr=False)  # chars stripped from the left of the view
+
+    def __post_init__(self) -> None:
+        self.set_text(self.text)
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        view, offsets = normalise(text)
+        stripped = view.lstrip()
+        self._lead = len(view) - len(stripped)
+        self.norm = stripped.rstrip()
+        self._offsets = offsets
+
+    @property
+    def blank(self) -> bool:
+        return not self.norm
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of ``norm`` to a span of ``text``."""
+        start += self._lead
+        end += self._lead
+        if self._offsets is None:
+            return start, end
+        return self._offsets[start], self._offsets[end]
+
+
+def split_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    parts = text.split("\n")
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        if i == last:
+            if part == "":
+                break  # text ended with a newline
+            lines.append(Line(i, part, ""))
+        elif part.endswith("\r"):
+            lines.append(Line(i, part[:-1], "\r\n"))
+        else:
+            lines.append(Line(i, part, "\n"))
+    return lines
+
+
+# --- what reads as prose --------------------------------------------------
+
+WORD = regex.compile(r"\w+(?:['’.\-]\w+)*")
+# A sentence ends in terminal punctuation, maybe followed by closing quotes or brackets.
+_TERMINAL = regex.compile(r"[.!?…:;。！？](?:[\"'’”»)\]]{0,3})$")
+
+PROSE_MIN_WORDS = 8
+
+
+def word_count(s: str) -> int:
+    return len(WORD.findall(s))
+
+
+def is_prose(norm: str, min_words: int = PROSE_MIN_WORDS) -> bool:
+    """A line that reads as a sentence: enough words and terminal punctuation."""
+    return bool(_TERMINAL.search(norm)) and word_count(norm) >= min_words
