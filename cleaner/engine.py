@@ -60,19 +60,14 @@ def _one_pass(lines: list[Line], rules: Sequence[Rule]) -> tuple[list[Line], lis
         Removal(rule, line_index + 1, text, (s, e))
         for line_index, rule, s, e, text in doc.cuts
     ]
-    kept: list[Line] = []
-    for pos, line in enumerate(doc.lines):
-        rid = doc.dropped.get(pos)
-        if rid is None:
-            kept.append(line)
-        else:
-            removals.append(Removal(rid, line.index + 1, lines[pos].text))
+    for pos, rid in sorted(doc.dropped.items()):
+        removals.append(Removal(rid, lines[pos].index + 1, lines[pos].text))
     if not removals:
         return lines, []
-    return _tidy(lines, kept, doc.dropped), removals
+    return _tidy(doc.lines, doc.dropped), removals
 
 
-def _tidy(before: list[Line], kept: list[Line], dropped: dict[int, str]) -> list[Line]:
+def _tidy(before: list[Line], dropped: dict[int, str]) -> list[Line]:
     """Blank-line bookkeeping, in one place.
 
     Between two kept lines, the original gap comes back unchanged when nothing

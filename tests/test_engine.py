@@ -1,0 +1,263 @@
+"""The engine's promises (DESIGN §3), each one a test."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner import RuleSet, RuleTimeout, clean, load_rules
+from cleaner.rules import load_rule_file
+from cleaner.text import split_lines
+
+
+def make_rule(tmp_path: Path, name: str, body: str):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return load_rule_file(path, f"test.{name}")
+
+
+CREDIT_RULE = """\
+    kind: drop-line
+    message: Drop a credit line.
+    patterns:
+      - 'Credit: [A-Za-z]{2,20}'
+    examples:
+      - in: "Credit: Reuters\\nText.\\n"
+        out: "Text.\\n"
+      - in: "Text.\\n"
+    """
+
+
+@pytest.fixture
+def credit(tmp_path):
+    return RuleSet([make_rule(tmp_path, "credit", CREDIT_RULE)])
+
+
+# --- 1. no rule fires -> byte-identical ----------------------------------------
+
+ODD = [
+    "",
+    "\n",
+    "\n\n\n",
+    "one line, no newline",
+    "crlf line\r\nsecond\r\n",
+    "mixed\r\nendings\nand no final",
+    "no\u00a0break\u00a0spaces and a zero\u200bwidth space",
+    "  leading and trailing spaces  \n\t tabs \t\n",
+    "\ufeffBOM at the start\n",
+    "combining e\u0301 and ﬁ ligature and fullwidth ＡＢＣ\n",
+    "lone \r carriage return in the middle\n",
+    "\u2028 line separator and \u0085 next line stay inside a line\n",
+    "emoji 🎉 and RTL \u202eevil\u202c text\n",
+]
+
+
+@pytest.mark.parametrize("text", ODD)
+def test_pass_through_is_byte_identical(text, bundled):
+    result = bundled.apply(text)
+    assert result.text == text
+    assert result.removals == []
+
+
+def test_reference_style_clean_article_passes(bundled):
+    text = "A clean paragraph about the harbour.\nAnother one about the vote." 
+    assert bundled.apply(text).text == text
+
+
+# --- 2. idempotence -------------------------------------------------------------
+
+
+def test_idempotent_on_region_shift(tmp_path):
+    # Dropping the last prose line moves the tail up; the fixpoint loop must
+    # catch what the second pass would find, so a second run changes nothing.
+    rs = RuleSet([
+        make_rule(tmp_path, "appeal", """\
+            kind: drop-line
+            message: Drop an appeal.
+            patterns: ['Please donate to our appeal today, it helps us more than you know\\.']
+            examples:
+              - in: "Please donate to our appeal today, it helps us more than you know.\\n"
+                out: ""
+              - in: "Text.\\n"
+            """),
+        make_rule(tmp_path, "name", """\
+            kind: drop-line
+            message: Drop a bare name in the tail.
+            where: tail
+            patterns: ['\\p{Lu}\\p{Ll}+ \\p{Lu}\\p{Ll}+']
+            examples:
+              - in: "The council met on Tuesday to vote on the new budget for schools.\\nJane Doe\\n"
+                out: "The council met on Tuesday to vote on the new budget for schools.\\n"
+              - in: "Jane Doe\\n"
+            """),
+    ])
+    text = (
+        "The council met on Tuesday to vote on the new budget for schools.\n"
+        "Jane Doe\n"
+        "Please donate to our appeal today, it helps us more than you know.\n"
+    )
+    once = rs.apply(text)
+    assert once.text == "The council met on Tuesday to vote on the new budget for schools.\n"
+    assert rs.apply(once.text).text == once.text
+    assert {(r.rule, r.line) for r in once.removals} == {("test.appeal", 3), ("test.name", 2)}
+
+
+# --- 3. blank-line bookkeeping ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("A.\n\nCredit: AP\n\nB.\n", "A.\n\nB.\n"),
+        ("A.\nCredit: AP\nB.\n", "A.\nB.\n"),
+        ("A.\n\n\nCredit: AP\nB.\n", "A.\n\n\nB.\n"),
+        ("Credit: AP\n\nA.\n", "A.\n"),
+        ("\n\nCredit: AP\n\nA.\n", "A.\n"),
+        ("A.\n\nCredit: AP\n", "A.\n"),
+        ("A.\n\nCredit: AP\n\n\n", "A.\n"),
+        ("A.\n\nCredit: AP", "A."),
+        ("A.\r\n\r\nCredit: AP\r\n\r\nB.\r\n", "A.\r\n\r\nB.\r\n"),
+        ("A.\n\n\nB.\n\nCredit: AP\n\nC.\n", "A.\n\n\nB.\n\nC.\n"),
+        ("Credit: AP\n", ""),
+    ],
+)
+def test_blank_lines(credit, text, expected):
+    assert credit.apply(text).text == expected
+
+
+# --- 4. timeouts -------------------------------------------------------------------
+
+
+def test_runaway_regex_fails_the_document_naming_the_rule(tmp_path):
+    rule = make_rule(tmp_path, "slow", """\
+        kind: drop-line
+        message: A catastrophic pattern.
+        patterns: ['(?:(?:a|a)+)+b']
+        examples:
+          - in: "aab\\n"
+            out: ""
+          - in: "x\\n"
+        """)
+    for p in rule.patterns:
+        p.timeout = 0.05
+    rs = RuleSet([rule])
+    with pytest.raises(RuleTimeout) as info:
+        rs.apply("ok\n" + "a" * 40 + "c\n")
+    assert "test.slow" in str(info.value)
+    assert "line 2" in str(info.value)
+
+
+# --- 5. attribution -------------------------------------------------------------------
+
+
+def test_every_removal_is_attributed(bundled):
+    text = (
+        "Harbour Board Approves New Ferry Terminal\n"
+        "\n"
+        "Featured Image Credit: Alamy\n"
+        "\n"
+        "The harbour board voted on Tuesday to approve a new ferry terminal at the western pier.\n"
+    )
+    result = bundled.apply(text)
+    assert [(r.rule, r.line, r.text) for r in result.removals] == [
+        ("credits.photo-credit-line", 3, "Featured Image Credit: Alamy")
+    ]
+
+
+def test_strip_removal_has_span(tmp_path):
+    rule = make_rule(tmp_path, "agency", """\
+        kind: strip
+        message: Strip a trailing agency credit.
+        patterns: ['\\s*\\(AP\\)$']
+        examples:
+          - in: "A caption here (AP)\\n"
+            out: "A caption here\\n"
+          - in: "(AP) at the start stays.\\n"
+        """)
+    rs = RuleSet([rule])
+    text = "The mayor\u00a0cuts the ribbon (AP)\r\nNext.\r\n"
+    result = rs.apply(text)
+    assert result.text == "The mayor\u00a0cuts the ribbon\r\nNext.\r\n"
+    (r,) = result.removals
+    assert (r.rule, r.line, r.text) == ("test.agency", 1, " (AP)")
+    assert text.split("\r\n")[0][slice(*r.span)] == " (AP)"
+
+
+# --- library ----------------------------------------------------------------------------
+
+
+def test_rulesets_pickle(bundled):
+    again = pickle.loads(pickle.dumps(bundled))
+    sample = "Featured Image Credit: Alamy\nText that stays here.\n"
+    assert again.apply(sample) == bundled.apply(sample)
+
+
+def test_load_rules_is_cached_and_clean_uses_bundled():
+    assert load_rules().ids == load_rules().ids
+    assert clean("Featured Image Credit: Alamy\nText.\n") == "Text.\n"
+
+
+def test_select_and_ignore_by_group_and_id(bundled):
+    assert all(r.id.startswith("credits.") for r in load_rules(select=["credits"]))
+    assert "credits.photo-credit-line" not in load_rules(ignore=["credits.photo-credit-line"]).ids
+    assert "credits.photo-credit-line" not in load_rules(ignore=["credits"]).ids
+
+
+def test_split_lines_round_trip():
+    for text in ODD:
+        lines = split_lines(text)
+        assert "".join(l.text + l.ending for l in lines) == text
+
+
+# --- property tests ------------------------------------------------------------------------
+
+ALPHABET = st.sampled_from(
+    list("abc XYZ.,:()|-'") + ["\u00a0", "\u200b", "\r", "é", "ﬁ", "Credit: AP", "Image: Getty Images",
+                             "By Jane Doe", "6 hours ago", "More like this", "Topics: News, Sport"]
+)
+LINE = st.lists(ALPHABET, max_size=12).map("".join)
+DOC = st.lists(LINE, max_size=14).map("\n".join) | st.lists(LINE, max_size=14).map(lambda ls: "\n".join(ls) + "\n")
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(DOC)
+def test_property_idempotent(bundled, text):
+    once = bundled.apply(text).text
+    assert bundled.apply(once).text == once
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=40), max_size=10).map("\n".join))
+def test_property_no_rule_fires_means_identical(bundled, text):
+    result = bundled.apply(text)
+    if not result.removals:
+        assert result.text == text
+
+
+@SETTINGS
+@given(DOC)
+def test_property_output_lines_are_input_lines_or_stripped(bundled, text):
+    result = bundled.apply(text)
+    in_lines = [l.text for l in split_lines(text)]
+    stripped_lines = {r.line for r in result.removals if r.span is not None}
+    cursor = 0
+    for line in split_lines(result.text):
+        # each output line is a later input line, in order, unchanged unless a strip rule cut it
+        while cursor < len(in_lines) and in_lines[cursor] != line.text and (cursor + 1) not in stripped_lines:
+            cursor += 1
+        assert cursor < len(in_lines), f"output line {line.text!r} is not from the input"
+        if in_lines[cursor] != line.text:
+            # a stripped line: what is left is the input line minus the cut spans
+            assert is_subsequence(line.text, in_lines[cursor])
+        cursor += 1
+
+
+def is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
