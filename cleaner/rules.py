@@ -6,6 +6,7 @@ and the key, so a person can fix it without reading the loader.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from pathlib import Path
 from typing import Any, Iterable
@@ -85,7 +86,11 @@ def _parse_yaml(path: Path) -> tuple[Any, _Node]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise RuleError(str(path), line, None, f"invalid YAML: {problem}") from None
+        col = f", column {mark.column + 1}" if mark else ""
+        hint = ""
+        if "mapping values are not allowed" in problem:
+            hint = " (a plain string cannot contain ': '; quote it or use '>-')"
+        raise RuleError(str(path), line, None, f"invalid YAML{col}: {problem}{hint}") from None
     finally:
         loader.dispose()
     return data, _Node(node, str(path))
@@ -105,7 +110,7 @@ def _compile(
         pos = getattr(exc, "pos", None)
         at = f" at position {pos}" if pos is not None else ""
         msg = str(exc).split(" at position")[0]
-        raise RuleError(where.path, where.line, key, f"invalid regex{at}: {msg}") from None
+        raise RuleError(where.path, where.line, key, f"invalid regex '{src}'{at}: {msg}") from None
     return Pattern(src, compiled, rid, timeout)
 
 
@@ -167,9 +172,11 @@ def load_rule_file(path: Path, rid: str, timeout: float = DEFAULT_TIMEOUT) -> Ru
     allowed = COMMON_KEYS | set(cls.keys)
     for key in data:
         if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise RuleError(
                 p, root.key_line(key), str(key),
-                f"unknown key for kind {kind} (allowed: {', '.join(sorted(allowed))})",
+                f"unknown key for kind {kind} ({hint}allowed: {', '.join(sorted(allowed))})",
             )
     for key in ["message", "examples", *[k for k, (_, req) in cls.keys.items() if req]]:
         if key not in data:
