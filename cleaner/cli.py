@@ -9,18 +9,19 @@ cleaned text, a diff, or what was asked for.
 
 from __future__ import annotations
 
-import difflib
+import contextlib
+import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from . import __version__
-from .engine import Result, RuleSet, load_rules
+from . import __version__, corpus
+from .config import Settings, load_settings
+from .engine import RuleSet, load_rules
 from .errors import CleanerError, RuleError
 
 EXIT_OK, EXIT_CHANGED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 123
@@ -47,6 +48,10 @@ class Console:
 
     def error(self, msg: str) -> None:
         print(self._style("error", "1;31") + f": {msg}", file=sys.stderr)
+
+    def warn(self, msg: str) -> None:
+        if not self.quiet:
+            print(self._style("warning", "1;33") + f": {msg}", file=sys.stderr)
 
     def info(self, msg: str) -> None:
         if not self.quiet:
@@ -76,63 +81,34 @@ def _load(rules_dirs, select, ignore, no_bundled, console: Console) -> RuleSet:
     return rs
 
 
-def decode(data: bytes) -> str:
-    # surrogateescape: bytes that are not UTF-8 survive the round trip unchanged
-    return data.decode("utf-8", "surrogateescape")
-
-
-def encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old or the new file, never half."""
-    mode = path.stat().st_mode
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".cleaner-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def iter_inputs(paths: list[str], console: Console):
-    """Yield (display name, Path or None for stdin); directories walked for *.txt."""
-    for raw in paths:
-        if raw == "-":
-            yield "-", None
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            for f in sorted(p.rglob("*.txt")):
-                if f.is_file():
-                    yield str(f), f
-        else:
-            yield raw, p
-
-
 def _summary(removals) -> str:
     counts = Counter(r.rule for r in removals)
     return ", ".join(f"{rid} x{n}" if n > 1 else rid for rid, n in sorted(counts.items()))
 
 
-def _diff(name: str, old: str, new: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=f"a/{name}" if name != "-" else "stdin",
-            tofile=f"b/{name}" if name != "-" else "stdout",
-        )
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _print_stats(stats: corpus.Stats) -> None:
+    d = stats.as_dict()
+    rows = [(rid, str(v["documents"]), str(v["lines"]), str(v["chars"])) for rid, v in d["rules"].items()]
+    header = ("rule", "documents", "lines", "chars")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    fmt = lambda r: "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))
+    print(fmt(header), file=sys.stderr)
+    for r in rows:
+        print(fmt(r), file=sys.stderr)
+    share = d["chars_removed"] / d["chars_in"] if d["chars_in"] else 0.0
+    print(
+        f"{d['documents']} documents, {d['documents_changed']} changed, {d['documents_vetoed']} kept by the "
+        f"safety valve, {d['record_errors']} record errors; {d['chars_removed']} of {d['chars_in']} "
+        f"characters removed ({share:.2%})",
+        file=sys.stderr,
     )
+
+
+MAX_NOTES = 50
 
 
 @app.command()
@@ -144,82 +120,214 @@ def clean(
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out these rule ids or groups."),
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="Add the rules in this folder (repeatable)."),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rules (use with --rules)."),
+    glob: Optional[List[str]] = typer.Option(None, "--glob", help="File pattern for directories (repeatable; default *.txt)."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write cleaned copies here (same relative names); inputs stay untouched."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Input format: text, html or jsonl (default: from the file name; text on stdin)."),
+    field: Optional[str] = typer.Option(None, "--field", help="JSONL: the field to clean (dotted path for nested; default text)."),
+    removals_field: Optional[str] = typer.Option(None, "--removals-field", help="JSONL: store each record's removals in this field."),
+    favor_precision: bool = typer.Option(False, "--favor-precision", help="HTML: trafilatura favours precision."),
+    favor_recall: bool = typer.Option(False, "--favor-recall", help="HTML: trafilatura favours recall."),
+    tables: bool = typer.Option(True, "--tables/--no-tables", help="HTML: keep tables in the extracted text."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Worker processes (default: number of cores)."),
+    max_removed: Optional[float] = typer.Option(None, "--max-removed", help="Safety valve: leave a document unchanged if the rules would remove more than this share of it (default 0.5; 1 turns it off)."),
+    stats: bool = typer.Option(False, "--stats", help="Print a per-rule table at the end (stderr)."),
+    stats_json: Optional[Path] = typer.Option(None, "--stats-json", help="Write the per-rule stats as JSON to this file."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore [tool.cleaner] in pyproject.toml."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Per file, which rules removed what."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only errors on stderr."),
 ) -> None:
     """Clean files in place (atomically), or stdin to stdout."""
     console = Console(quiet)
-    rules_dirs = list(rules or [])
-    if no_bundled and not rules_dirs:
+    settings = _settings(console, isolated, select, ignore, rules, field, max_removed, glob, jobs)
+    if no_bundled and not settings["extend-rules"]:
         console.error("--no-bundled needs at least one --rules DIR")
+        raise typer.Exit(EXIT_USAGE)
+    if check and diff:
+        console.error("--check and --diff do not go together")
+        raise typer.Exit(EXIT_USAGE)
+    if fmt is not None and fmt not in corpus.FORMATS:
+        console.error(f"--format must be one of: {', '.join(corpus.FORMATS)}")
+        raise typer.Exit(EXIT_USAGE)
+    if not 0 < settings["max-removed"] <= 1:
+        console.error("--max-removed must be in (0, 1]")
         raise typer.Exit(EXIT_USAGE)
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():
             console.error("no path given (use '-' to read stdin)")
             raise typer.Exit(EXIT_USAGE)
         paths = ["-"]
-    ruleset = _load(rules_dirs, select, ignore, no_bundled, console)
+    if output_dir is not None and (check or diff):
+        console.error("--output-dir writes files; it does not go with --check or --diff")
+        raise typer.Exit(EXIT_USAGE)
+    ruleset = _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console)
+    opts = corpus.Options(
+        mode="check" if check else "diff" if diff else "write",
+        output_dir=output_dir,
+        field=settings["field"],
+        removals_field=removals_field,
+        fmt=fmt,
+        favor_precision=favor_precision,
+        favor_recall=favor_recall,
+        include_tables=tables,
+        max_removed=settings["max-removed"],
+    )
+    n_jobs = settings["jobs"] or os.cpu_count() or 1
+    total = corpus.Stats()
+    failed = changed = unchanged = 0
+    notes_shown = 0
 
-    changed = unchanged = failed = 0
-    for name, path in iter_inputs(paths, console):
-        try:
-            data = sys.stdin.buffer.read() if path is None else path.read_bytes()
-        except OSError as exc:
-            console.error(f"{name}: cannot read: {exc.strerror or exc}")
-            failed += 1
-            continue
-        text = decode(data)
-        try:
-            result: Result = ruleset.apply(text)
-        except CleanerError as exc:
-            console.error(f"{name}: {exc}")
-            failed += 1
-            if path is None and not (check or diff):
-                sys.stdout.buffer.write(data)  # stdin: pass the text through unchanged
-            continue
-        if verbose and result.removals:
-            console.info(f"{name}: {len(result.removals)} removed ({_summary(result.removals)})")
-        is_changed = result.text != text
+    def note(where: str, msg: str) -> None:
+        nonlocal notes_shown
+        notes_shown += 1
+        if notes_shown <= MAX_NOTES:
+            console.warn(f"{where}: {msg}")
+
+    if "-" in paths:
+        if len(paths) > 1:
+            console.error("'-' (stdin) cannot be mixed with paths")
+            raise typer.Exit(EXIT_USAGE)
+        ok, is_changed = _clean_stdin(ruleset, opts, total, console, note, verbose)
+        failed += not ok
         changed += is_changed
-        unchanged += not is_changed
-        if diff:
-            if is_changed:
-                sys.stdout.buffer.write(encode(_diff(name, text, result.text)))
-                sys.stdout.flush()
-            continue
-        if check:
-            if is_changed:
-                console.info(f"would clean {name}")
-            continue
-        if path is None:
-            sys.stdout.buffer.write(encode(result.text))
-            sys.stdout.flush()
-        elif is_changed:
-            try:
-                write_atomic(path, encode(result.text))
-            except OSError as exc:
-                console.error(f"{name}: cannot write: {exc.strerror or exc}")
-                failed += 1
-                changed -= 1
-                continue
-            if verbose:
-                console.info(f"cleaned {name}")
-
-    stdin_only = all(p == "-" for p in paths)
-    if not stdin_only or check or diff:
+    else:
+        tasks, errors = corpus.plan(paths, settings["glob"], opts, n_jobs)
+        for e in errors:
+            console.error(e)
+        failed += len(errors)
+        with _progress(tasks, console) as advance:
+            pending: list[corpus.Outcome] = []  # shards of one file, joined when all are in
+            for outcome in corpus.run_tasks(tasks, ruleset, opts, n_jobs):
+                advance()
+                task = outcome.task
+                if task.nshards > 1:
+                    pending.append(outcome)
+                    if len(pending) < task.nshards:
+                        continue
+                    shards, pending = pending, []
+                    offset = 0
+                    merged = corpus.Outcome(task)
+                    for o in shards:
+                        merged.notes.extend((ln + offset if ln else ln, m) for ln, m in o.notes)
+                        merged.stats.merge(o.stats)
+                        merged.changed |= o.changed
+                        offset += o.lines
+                    merged.error = corpus.join_shards(shards) if opts.mode == "write" else None
+                    outcome = merged
+                total.merge(outcome.stats)
+                for line, msg in outcome.notes:
+                    note(f"{task.display}:{line}" if line else task.display, msg)
+                if outcome.error:
+                    console.error(f"{task.display}: {outcome.error}")
+                    failed += 1
+                    continue
+                if outcome.diff:
+                    sys.stdout.buffer.write(outcome.diff)
+                    sys.stdout.flush()
+                if outcome.changed:
+                    changed += 1
+                    if check:
+                        console.info(f"would clean {task.display}")
+                    elif verbose:
+                        console.info(f"cleaned {task.display}")
+                else:
+                    unchanged += 1
+                if verbose and outcome.stats.rules:
+                    hits = ", ".join(f"{rid} x{row[1] or row[0]}" for rid, row in sorted(outcome.stats.rules.items()))
+                    console.info(f"{task.display}: {hits}")
         verb = "would be cleaned" if (check or diff) else "cleaned"
         parts = []
         if changed:
-            parts.append(f"{changed} file{'s' if changed != 1 else ''} {verb}")
+            parts.append(f"{_plural(changed, 'file')} {verb}")
         if unchanged:
-            parts.append(f"{unchanged} file{'s' if unchanged != 1 else ''} left unchanged")
+            parts.append(f"{_plural(unchanged, 'file')} left unchanged")
         if failed:
-            parts.append(f"{failed} file{'s' if failed != 1 else ''} failed")
+            parts.append(f"{_plural(failed, 'file')} failed")
         console.info(", ".join(parts) + "." if parts else "No files to clean.")
-    if failed:
+    if notes_shown > MAX_NOTES:
+        console.warn(f"... and {notes_shown - MAX_NOTES} more notes (see --stats)")
+    if stats:
+        _print_stats(total)
+    if stats_json is not None:
+        stats_json.write_text(json.dumps(total.as_dict(), indent=2) + "\n", encoding="utf-8")
+    if failed or total.record_errors:
         raise typer.Exit(EXIT_FAILED)
     if (check or diff) and changed:
         raise typer.Exit(EXIT_CHANGED)
+
+
+def _clean_stdin(ruleset, opts, total, console, note, verbose) -> tuple[bool, bool]:
+    """stdin to stdout; returns (ok, changed)."""
+    out = sys.stdout.buffer
+    if opts.fmt == corpus.JSONL:
+        notes: list = []
+        diffs: list | None = [] if opts.mode == "diff" else None
+        write = out.write if opts.mode == "write" else None
+        is_changed, _ = corpus.clean_records(sys.stdin.buffer, write, ruleset, opts, total, notes, diffs, "stdin")
+        for line, msg in notes:
+            note(f"stdin:{line}", msg)
+        if diffs:
+            out.write(b"".join(diffs))
+        out.flush()
+        return True, is_changed
+    data = sys.stdin.buffer.read()
+    text = corpus.extract_html(data, opts) if opts.fmt == corpus.HTML else corpus.decode(data)
+    try:
+        result = ruleset.apply(text, opts.max_removed)
+    except CleanerError as exc:
+        console.error(f"stdin: {exc}")
+        if opts.mode == "write":
+            out.write(corpus.encode(text))  # pass the text through unchanged
+        return False, False
+    total.add(text, result)
+    if result.vetoed is not None:
+        note("stdin", corpus._veto_note(result.vetoed, opts.max_removed))
+    if verbose and result.removals:
+        console.info(f"stdin: {len(result.removals)} removed ({_summary(result.removals)})")
+    is_changed = result.text != text
+    if opts.mode == "write":
+        out.write(corpus.encode(result.text))
+    elif opts.mode == "diff" and is_changed:
+        out.write(corpus.unified_diff("-", text, result.text, "stdin", "stdout"))
+    elif opts.mode == "check" and is_changed:
+        console.info("would clean stdin")
+    out.flush()
+    return True, is_changed
+
+
+@contextlib.contextmanager
+def _progress(tasks, console: Console):
+    """A rich progress bar on stderr for large jobs on a TTY; silent otherwise."""
+    big = len(tasks) >= 50 or sum(t.size for t in tasks) >= 50 * 1024 * 1024
+    if console.quiet or not big or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console as RichConsole
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(),
+        console=RichConsole(stderr=True), transient=True,
+    ) as progress:
+        tid = progress.add_task("cleaning", total=len(tasks))
+        yield lambda: progress.advance(tid)
+
+
+def _settings(console, isolated, select, ignore, rules, field, max_removed, glob, jobs) -> Settings:
+    try:
+        settings = load_settings(isolated=isolated)
+    except CleanerError as exc:
+        console.error(str(exc))
+        raise typer.Exit(EXIT_USAGE)
+    settings.override("select", _split(select) or None)
+    settings.override("ignore", _split(ignore) or None)
+    if rules:  # --rules adds to the folders named in the configuration
+        settings.override("extend-rules", [*settings["extend-rules"], *map(str, rules)])
+    settings.override("field", field)
+    settings.override("max-removed", max_removed)
+    settings.override("glob", list(glob) if glob else None)
+    settings.override("jobs", jobs)
+    return settings
 
 
 @app.command()
@@ -240,7 +348,7 @@ def explain(
         console.error(f"{path}: cannot read: {exc.strerror or exc}")
         raise typer.Exit(EXIT_FAILED)
     try:
-        result = ruleset.apply(decode(data))
+        result = ruleset.apply(corpus.decode(data))
     except CleanerError as exc:
         console.error(f"{path}: {exc}")
         raise typer.Exit(EXIT_FAILED)

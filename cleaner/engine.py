@@ -35,10 +35,17 @@ class Removal:
 class Result:
     text: str
     removals: list[Removal]
+    # set when the safety valve kept the document: the share of characters the
+    # rules would have removed (``removals`` is then empty and ``text`` the input)
+    vetoed: float | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.removals)
+
+    @property
+    def removed_chars(self) -> int:
+        return sum(len(r.text) for r in self.removals)
 
 
 def _regions(lines: list[Line]) -> tuple[int, int]:
@@ -151,7 +158,10 @@ class RuleSet:
             if (not select or matches_selector(r.id, select)) and not matches_selector(r.id, ignore)
         )
 
-    def apply(self, text: str) -> Result:
+    def apply(self, text: str, max_removed: float | None = None) -> Result:
+        """Clean ``text``. With ``max_removed`` (a share in (0, 1]), a document
+        where the rules would remove more than that share of its characters is
+        left unchanged and the result says so (``vetoed``)."""
         lines = split_lines(text)
         removals: list[Removal] = []
         changed = False
@@ -164,6 +174,10 @@ class RuleSet:
         if not changed:
             return Result(text, [])
         removals.sort(key=lambda r: (r.line, r.span or (0, 0)))
+        if max_removed is not None and max_removed < 1:
+            share = sum(len(r.text) for r in removals) / max(1, len(text))
+            if share > max_removed:
+                return Result(text, [], vetoed=share)
         return Result(_join(lines, text), removals)
 
     def clean(self, text: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import regex
 
 from .errors import RuleTimeout
 from .text import Line, is_prose, word_count
@@ -113,7 +112,7 @@ class DropLine(Rule):
     max_words: int | None = None
 
     kind: ClassVar[str] = "drop-line"
-    order: ClassVar[int] = 40
+    order: ClassVar[int] = 30
     keys: ClassVar[dict] = {
         "patterns": ("patterns", True),
         "exceptions": ("patterns", False),
@@ -140,7 +139,7 @@ class Strip(Rule):
     where: str = "anywhere"
 
     kind: ClassVar[str] = "strip"
-    order: ClassVar[int] = 30
+    order: ClassVar[int] = 40
     keys: ClassVar[dict] = {
         "patterns": ("patterns", True),
         "exceptions": ("patterns", False),
