@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from .errors import CleanerError
 from .kinds import Doc, Rule
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
-from .text import Line, is_prose, split_lines
+from .text import Line, split_lines
 
 MAX_PASSES = 8
 
@@ -51,7 +51,7 @@ class Result:
 def _regions(lines: list[Line]) -> tuple[int, int]:
     first, last = len(lines), -1
     for pos, line in enumerate(lines):
-        if not line.blank and is_prose(line.norm):
+        if not line.blank and line.prose:
             if first == len(lines):
                 first = pos
             last = pos

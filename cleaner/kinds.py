@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 
 from .errors import RuleTimeout
-from .text import Line, is_prose, word_count
+from .text import Line
 
 WHERE = ("anywhere", "head", "tail", "edges")
 
@@ -124,7 +124,7 @@ class DropLine(Rule):
         for pos, line in list(doc.live()):
             if not doc.in_region(pos, self.where):
                 continue
-            if self.max_words is not None and word_count(line.norm) > self.max_words:
+            if self.max_words is not None and line.words > self.max_words:
                 continue
             if any_full(self.patterns, line) and not any_full(self.exceptions, line):
                 doc.drop(pos, self.id)
@@ -229,7 +229,7 @@ class DropBlock(Rule):
                     nxt += 1
                     continue
                 if not (any_full(self.items, cand) or any_full(self.headers, cand)):
-                    if is_prose(cand.norm) or word_count(cand.norm) > self.max_words:
+                    if cand.prose or cand.words > self.max_words:
                         break
                 doc.drop(nxt, self.id)
                 taken += 1
@@ -285,7 +285,7 @@ class Dedupe(Rule):
         for ordinal, (pos, line) in enumerate(list(doc.live())):
             if len(line.norm) < self.min_chars:
                 continue
-            if self.max_words is not None and word_count(line.norm) > self.max_words:
+            if self.max_words is not None and line.words > self.max_words:
                 continue
             key = line.norm.casefold() if self.ignorecase else line.norm
             key = " ".join(key.split())

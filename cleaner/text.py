@@ -80,6 +80,22 @@ class Line:
     def blank(self) -> bool:
         return not self.norm
 
+    @property
+    def words(self) -> int:
+        """Word count of the normalised view (computed once)."""
+        n = self.__dict__.get("_words")
+        if n is None:
+            n = self.__dict__["_words"] = word_count(self.norm)
+        return n
+
+    @property
+    def prose(self) -> bool:
+        """Reads as a sentence (computed once)."""
+        p = self.__dict__.get("_prose")
+        if p is None:
+            p = self.__dict__["_prose"] = bool(_TERMINAL.search(self.norm)) and self.words >= PROSE_MIN_WORDS
+        return p
+
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of ``norm`` to a span of ``text``."""
         start += self._lead
