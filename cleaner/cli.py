@@ -427,6 +427,21 @@ def test_cmd(
         raise typer.Exit(EXIT_CHANGED)
 
 
+@app.command("config")
+def config_cmd(
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore [tool.cleaner] in pyproject.toml."),
+) -> None:
+    """Print the effective settings and where each one comes from."""
+    console = Console()
+    settings = _settings(console, isolated, None, None, None, None, None, None, None)
+    print(f"# settings file: {settings.file or 'none found'}")
+    for key in sorted(settings.values):
+        value = settings.values[key]
+        if key == "jobs" and not value:
+            value = f"0 (number of cores: {os.cpu_count()})"
+        print(f"{key} = {json.dumps(value) if not isinstance(value, str) or key != 'jobs' else value}  # {settings.sources[key]}")
+
+
 def version_callback(value: bool) -> None:
     if value:
         print(f"cleaner {__version__}")

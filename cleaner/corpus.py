@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import gzip
+import io
 import json
 import os
 import tempfile
@@ -34,7 +35,8 @@ FORMATS = (TEXT, HTML, JSONL)
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")
 HTML_SUFFIXES = (".html", ".htm")
 TMP_SUFFIX = ".cleaner-tmp"
-SHARD_BYTES = 16 * 1024 * 1024  # plain JSONL files larger than this are split by byte range
+# plain JSONL files larger than this are split by byte range (the variable is for tests)
+SHARD_BYTES = int(os.environ.get("CLEANER_SHARD_BYTES", 16 * 1024 * 1024))
 
 
 def decode(data: bytes) -> str:
@@ -432,7 +434,8 @@ def _open_read(path: Path) -> BinaryIO:
     if name.endswith(".zst"):
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)  # type: ignore[return-value]
+        raw = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+        return io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]  # gives readline
     return open(path, "rb")
 
 
