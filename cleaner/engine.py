@@ -49,12 +49,11 @@ class Result:
 
 
 def _regions(lines: list[Line]) -> tuple[int, int]:
-    first, last = len(lines), -1
-    for pos, line in enumerate(lines):
-        if not line.blank and line.prose:
-            if first == len(lines):
-                first = pos
-            last = pos
+    """Positions of the first and last prose lines (len(lines), -1 if none)."""
+    first = next((pos for pos, line in enumerate(lines) if not line.blank and line.prose), None)
+    if first is None:
+        return len(lines), -1
+    last = next(pos for pos in range(len(lines) - 1, first - 1, -1) if not lines[pos].blank and lines[pos].prose)
     return first, last
 
 

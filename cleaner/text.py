@@ -29,6 +29,10 @@ def normalise_char(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch)
 
 
+# anything the matching view changes, besides what NFKC changes
+_ODD = regex.compile(r"[\t\x0b\x0c\u00a0\u1680\u2007\u202f\u3000\p{Cf}]")
+
+
 def normalise(text: str) -> tuple[str, list[int] | None]:
     """Return the matching view of ``text`` and an offset map.
 
@@ -37,12 +41,7 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     ``text`` of the character that produced normalised character ``i``, with
     one extra entry for the end.
     """
-    if text.isascii():
-        if "\t" not in text and "\x0b" not in text and "\x0c" not in text:
-            return text, None
-    elif unicodedata.is_normalized("NFKC", text) and not any(
-        ch in _SPACES or unicodedata.category(ch) == "Cf" for ch in text
-    ):
+    if _ODD.search(text) is None and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
         return text, None
     out: list[str] = []
     offsets: list[int] = []
@@ -123,7 +122,6 @@ def split_lines(text: str) -> list[Line]:
 
 # --- what reads as prose --------------------------------------------------
 
-WORD = regex.compile(r"\w+(?:['’.\-]\w+)*")
 # A sentence ends in terminal punctuation, maybe followed by closing quotes or brackets.
 _TERMINAL = regex.compile(r"[.!?…:;。！？](?:[\"'’”»)\]]{0,3})$")
 
@@ -131,7 +129,8 @@ PROSE_MIN_WORDS = 8
 
 
 def word_count(s: str) -> int:
-    return len(WORD.findall(s))
+    """Words are whitespace-separated tokens (fast; "—" counts as one, which errs on keeping)."""
+    return len(s.split())
 
 
 def is_prose(norm: str, min_words: int = PROSE_MIN_WORDS) -> bool:

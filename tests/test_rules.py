@@ -64,3 +64,23 @@ def test_every_fixture_has_a_rule():
         if not f.with_name(f.name[: -len(".out.txt")] + ".in.txt").exists():
             orphans.append(str(f.relative_to(FIXTURES)))
     assert not orphans, f"fixtures without a rule: {orphans}"
+
+
+ARTICLES = sorted((FIXTURES / "articles").glob("*.in.txt"))
+
+
+def test_there_are_whole_article_fixtures():
+    assert len(ARTICLES) >= 5
+
+
+@pytest.mark.parametrize("src", ARTICLES, ids=[p.name[: -len(".in.txt")] for p in ARTICLES])
+def test_article_golden(src, file_regression):
+    """Whole articles through every bundled rule."""
+    text = src.read_bytes().decode("utf-8")
+    result = ALL.apply(text)
+    golden = src.with_name(src.name[: -len(".in.txt")] + ".out.txt")
+    file_regression.check(result.text, fullpath=golden, encoding="utf-8", newline="")
+    assert golden.read_bytes() == result.text.encode("utf-8")
+    assert ALL.apply(result.text).text == result.text, "not idempotent"
+    if src.name.startswith("clean-"):
+        assert result.text == text and not result.removals, "an already clean article comes back byte for byte"
