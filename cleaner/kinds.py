@@ -266,8 +266,14 @@ class TruncateTail(Rule):
 
 @dataclass
 class Dedupe(Rule):
-    """Drop a later copy of an earlier line (a headline or caption printed twice)."""
+    """Drop a later copy of an earlier line (a headline or caption printed twice).
 
+    Only copies at most ``max_gap`` non-blank lines after the previous copy,
+    and inside ``where``, go; lines matching ``exceptions`` never go.
+    """
+
+    exceptions: list[Pattern] = field(default_factory=list)
+    where: str = "anywhere"
     min_chars: int = 20
     max_words: int | None = None
     max_gap: int | None = None
@@ -275,13 +281,15 @@ class Dedupe(Rule):
     kind: ClassVar[str] = "dedupe"
     order: ClassVar[int] = 50
     keys: ClassVar[dict] = {
+        "exceptions": ("patterns", False),
+        "where": ("where", False),
         "min_chars": ("int", False),
         "max_words": ("int", False),
         "max_gap": ("int", False),
     }
 
     def apply(self, doc: Doc) -> None:
-        seen: dict[str, int] = {}  # key -> ordinal (among live lines) of last kept copy
+        seen: dict[str, int] = {}  # key -> ordinal (among live lines) of the latest copy
         for ordinal, (pos, line) in enumerate(list(doc.live())):
             if len(line.norm) < self.min_chars:
                 continue
@@ -289,11 +297,14 @@ class Dedupe(Rule):
                 continue
             key = line.norm.casefold() if self.ignorecase else line.norm
             key = " ".join(key.split())
-            first = seen.get(key)
-            if first is not None and (self.max_gap is None or ordinal - first <= self.max_gap):
+            prev = seen.get(key)
+            seen[key] = ordinal
+            if prev is None or (self.max_gap is not None and ordinal - prev > self.max_gap):
+                continue
+            if not doc.in_region(pos, self.where):
+                continue
+            if not any_full(self.exceptions, line):
                 doc.drop(pos, self.id)
-            else:
-                seen[key] = ordinal
 
 
 KINDS: dict[str, type[Rule]] = {
