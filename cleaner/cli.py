@@ -65,9 +65,11 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return out
 
 
-def _load(rules_dirs, select, ignore, no_bundled, console: Console) -> RuleSet:
+def _load(rules_dirs, select, ignore, no_bundled, console: Console, lang=None) -> RuleSet:
     try:
-        rs = load_rules(*rules_dirs, select=_split(select), ignore=_split(ignore), bundled=not no_bundled)
+        rs = load_rules(
+            *rules_dirs, select=_split(select), ignore=_split(ignore), bundled=not no_bundled, lang=_split(lang)
+        )
     except CleanerError as exc:
         console.error(str(exc))
         raise typer.Exit(EXIT_USAGE)
@@ -118,6 +120,7 @@ def clean(
     diff: bool = typer.Option(False, "--diff", help="Write nothing; print a unified diff; exit 1 if any file would change."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule ids or groups (repeatable, comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out these rule ids or groups."),
+    lang: Optional[List[str]] = typer.Option(None, "--lang", help="Only rules for these languages, e.g. en,de (rules marked 'any' always run)."),
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="Add the rules in this folder (repeatable)."),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rules (use with --rules)."),
     glob: Optional[List[str]] = typer.Option(None, "--glob", help="File pattern for directories (repeatable; default *.txt)."),
@@ -138,7 +141,7 @@ def clean(
 ) -> None:
     """Clean files in place (atomically), or stdin to stdout."""
     console = Console(quiet)
-    settings = _settings(console, isolated, select, ignore, rules, field, max_removed, glob, jobs)
+    settings = _settings(console, isolated, select, ignore, rules, field, max_removed, glob, jobs, lang)
     if no_bundled and not settings["extend-rules"]:
         console.error("--no-bundled needs at least one --rules DIR")
         raise typer.Exit(EXIT_USAGE)
@@ -159,7 +162,7 @@ def clean(
     if output_dir is not None and (check or diff):
         console.error("--output-dir writes files; it does not go with --check or --diff")
         raise typer.Exit(EXIT_USAGE)
-    ruleset = _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console)
+    ruleset = _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console, settings["lang"])
     opts = corpus.Options(
         mode="check" if check else "diff" if diff else "write",
         output_dir=output_dir,
@@ -313,7 +316,7 @@ def _progress(tasks, console: Console):
         yield lambda: progress.advance(tid)
 
 
-def _settings(console, isolated, select, ignore, rules, field, max_removed, glob, jobs) -> Settings:
+def _settings(console, isolated, select, ignore, rules, field, max_removed, glob, jobs, lang=None) -> Settings:
     try:
         settings = load_settings(isolated=isolated)
     except CleanerError as exc:
@@ -327,6 +330,7 @@ def _settings(console, isolated, select, ignore, rules, field, max_removed, glob
     settings.override("max-removed", max_removed)
     settings.override("glob", list(glob) if glob else None)
     settings.override("jobs", jobs)
+    settings.override("lang", _split(lang) or None)
     return settings
 
 
@@ -335,13 +339,14 @@ def explain(
     path: str = typer.Argument(..., help="A file, or '-' for stdin."),
     select: Optional[List[str]] = typer.Option(None, "--select"),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore"),
+    lang: Optional[List[str]] = typer.Option(None, "--lang"),
     rules: Optional[List[Path]] = typer.Option(None, "--rules"),
     no_bundled: bool = typer.Option(False, "--no-bundled"),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: on a TTY)."),
 ) -> None:
     """Show each removal with the rule that made it (line number, rule id, text)."""
     console = Console()
-    ruleset = _load(list(rules or []), select, ignore, no_bundled, console)
+    ruleset = _load(list(rules or []), select, ignore, no_bundled, console, lang)
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:

@@ -34,8 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "max-removed": DEFAULT_MAX_REMOVED,
     "glob": ["*.txt"],
     "jobs": 0,  # 0: number of cores
+    "lang": [],  # empty: rules for every language
 }
-LIST_KEYS = {"select", "ignore", "extend-rules", "glob"}
+LIST_KEYS = {"select", "ignore", "extend-rules", "glob", "lang"}
 
 
 class ConfigError(CleanerError):

@@ -149,12 +149,22 @@ class RuleSet:
     def ids(self) -> list[str]:
         return [r.id for r in self.rules]
 
-    def subset(self, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> "RuleSet":
+    def subset(
+        self,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        lang: Iterable[str] | None = None,
+    ) -> "RuleSet":
+        """Rules in the selected ids/groups, not ignored, and for one of ``lang``
+        (a rule with ``lang: [any]`` is for every language)."""
         select = list(select or [])
         ignore = list(ignore or [])
+        langs = set(lang or [])
         return RuleSet(
             r for r in self.rules
-            if (not select or matches_selector(r.id, select)) and not matches_selector(r.id, ignore)
+            if (not select or matches_selector(r.id, select))
+            and not matches_selector(r.id, ignore)
+            and (not langs or "any" in r.lang or langs.intersection(r.lang))
         )
 
     def apply(self, text: str, max_removed: float | None = None) -> Result:
@@ -189,11 +199,13 @@ def load_rules(
     ignore: Iterable[str] | None = None,
     bundled: bool | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    lang: Iterable[str] | None = None,
 ) -> RuleSet:
     """Load rules: the bundled set (cached), plus or instead of the given folders.
 
     ``load_rules()`` gives the bundled rules; ``load_rules("my/rules")`` the
     given folder alone; ``load_rules("my/rules", bundled=True)`` both.
+    ``lang=["de", "en"]`` keeps rules for those languages (and ``any``).
     """
     if bundled is None:
         bundled = not folders
@@ -205,7 +217,7 @@ def load_rules(
         if r.id in seen:
             raise CleanerError(f"rule id {r.id} is defined twice: {seen[r.id]} and {r.path}")
         seen[r.id] = r.path
-    return RuleSet(rules).subset(select, ignore)
+    return RuleSet(rules).subset(select, ignore, lang)
 
 
 @functools.lru_cache(maxsize=1)

@@ -238,3 +238,10 @@ def test_runaway_rule_fails_that_file_only(tmp_path, dirty):
     assert r.returncode == 123
     assert b"g.slow timed out" in r.stderr
     assert victim.read_bytes() == b"a" * 40 + b"c\n"
+
+
+def test_lang_selects_rules(tmp_path):
+    r = run("clean", "-", "--lang", "de", input=DIRTY.encode())
+    assert r.stdout == DIRTY.encode(), "English rules do not run for --lang de"
+    r = run("clean", "-", "--lang", "en,de", input=DIRTY.encode())
+    assert r.stdout == CLEANED.encode()
