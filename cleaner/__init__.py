@@ -7,9 +7,11 @@
 
 from .engine import Removal, Result, RuleSet, clean, load_rules
 from .errors import CleanerError, RuleError, RuleTimeout
+from .integrations.core import Cleaner
 
 __all__ = [
     "clean",
+    "Cleaner",
     "load_rules",
     "RuleSet",
     "Result",

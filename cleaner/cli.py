@@ -124,14 +124,16 @@ def clean(
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="Add the rules in this folder (repeatable)."),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rules (use with --rules)."),
     glob: Optional[List[str]] = typer.Option(None, "--glob", help="File pattern for directories (repeatable; default *.txt)."),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write cleaned copies here (same relative names); inputs stay untouched."),
+    output_dir: Optional[str] = typer.Option(None, "--output-dir", help="Write cleaned copies here (same relative names); inputs stay untouched. With --engine dask, a path or an fsspec URL."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Input format: text, html or jsonl (default: from the file name; text on stdin)."),
     field: Optional[str] = typer.Option(None, "--field", help="JSONL: the field to clean (dotted path for nested; default text)."),
-    removals_field: Optional[str] = typer.Option(None, "--removals-field", help="JSONL: store each record's removals in this field."),
+    removals_field: Optional[str] = typer.Option(None, "--removals-field", help="Records: store each record's removals in this field (Parquet: a list<struct<rule, line, text, span>> column)."),
     favor_precision: bool = typer.Option(False, "--favor-precision", help="HTML: trafilatura favours precision."),
     favor_recall: bool = typer.Option(False, "--favor-recall", help="HTML: trafilatura favours recall."),
     tables: bool = typer.Option(True, "--tables/--no-tables", help="HTML: keep tables in the extracted text."),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Worker processes (default: number of cores)."),
+    engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or dask (a Dask cluster; record files only, local paths or fsspec URLs)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="--engine dask: an existing scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster of --jobs processes)."),
     max_removed: Optional[float] = typer.Option(None, "--max-removed", help="Safety valve: leave a document unchanged if the rules would remove more than this share of it (default 0.5; 1 turns it off)."),
     stats: bool = typer.Option(False, "--stats", help="Print a per-rule table at the end (stderr)."),
     stats_json: Optional[Path] = typer.Option(None, "--stats-json", help="Write the per-rule stats as JSON to this file."),
@@ -162,10 +164,21 @@ def clean(
     if output_dir is not None and (check or diff):
         console.error("--output-dir writes files; it does not go with --check or --diff")
         raise typer.Exit(EXIT_USAGE)
-    ruleset = _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console, settings["lang"])
+    if engine not in ("local", "dask"):
+        console.error("--engine must be local or dask")
+        raise typer.Exit(EXIT_USAGE)
+    if scheduler and engine != "dask":
+        console.error("--scheduler needs --engine dask")
+        raise typer.Exit(EXIT_USAGE)
+    if engine == "dask" and "-" in paths:
+        console.error("--engine dask cleans files or URLs, not stdin")
+        raise typer.Exit(EXIT_USAGE)
+    if engine == "local" and any("://" in p for p in [*paths, output_dir or ""]):
+        console.error("URLs (s3://..., gs://...) need --engine dask; the local engine takes paths")
+        raise typer.Exit(EXIT_USAGE)
     opts = corpus.Options(
         mode="check" if check else "diff" if diff else "write",
-        output_dir=output_dir,
+        output_dir=Path(output_dir) if output_dir is not None else None,
         field=settings["field"],
         removals_field=removals_field,
         fmt=fmt,
@@ -174,6 +187,8 @@ def clean(
         include_tables=tables,
         max_removed=settings["max-removed"],
     )
+    dask_plan = _dask_plan(paths, settings, opts, output_dir, console) if engine == "dask" else None
+    ruleset = _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console, settings["lang"])
     n_jobs = settings["jobs"] or os.cpu_count() or 1
     total = corpus.Stats()
     failed = changed = unchanged = 0
@@ -193,13 +208,18 @@ def clean(
         failed += not ok
         changed += is_changed
     else:
-        tasks, errors = corpus.plan(paths, settings["glob"], opts, n_jobs)
+        if engine == "dask":
+            tasks, errors, outcomes = _dask_run(dask_plan, settings, opts, ruleset, scheduler, console, verbose)
+        else:
+            tasks, errors = corpus.plan(paths, settings["glob"], opts, n_jobs)
+            _need_pyarrow([t.fmt for t in tasks], console)
+            outcomes = corpus.run_tasks(tasks, ruleset, opts, n_jobs)
         for e in errors:
             console.error(e)
         failed += len(errors)
         with _progress(tasks, console) as advance:
             pending: list[corpus.Outcome] = []  # shards of one file, joined when all are in
-            for outcome in corpus.run_tasks(tasks, ruleset, opts, n_jobs):
+            for outcome in outcomes:
                 advance()
                 task = outcome.task
                 if task.nshards > 1:
@@ -256,6 +276,52 @@ def clean(
         raise typer.Exit(EXIT_FAILED)
     if (check or diff) and changed:
         raise typer.Exit(EXIT_CHANGED)
+
+
+def _need_pyarrow(formats, console: Console) -> None:
+    if corpus.PARQUET in formats:
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ModuleNotFoundError:
+            console.error("Parquet files need pyarrow; install it with: pip install 'cleaner[parquet]'")
+            raise typer.Exit(EXIT_USAGE)
+
+
+def _dask_plan(paths, settings, opts, output_dir, console: Console):
+    """--engine dask: the files to clean and the errors for missing ones; exit 2 for what
+    this engine cannot do, before the rules are loaded or any file is touched."""
+    from . import dask_engine
+
+    globs = None if settings.sources["glob"] == "default" else settings["glob"]  # record files by default
+    try:
+        dask_engine.require()
+        sources, errors = dask_engine.plan(paths, globs, opts, output_dir)
+    except dask_engine.UsageError as exc:
+        console.error(str(exc))
+        raise typer.Exit(EXIT_USAGE)
+    _need_pyarrow([s.fmt for s in sources], console)
+    return sources, errors
+
+
+def _dask_run(plan, settings, opts, ruleset, scheduler, console: Console, verbose: bool):
+    """Connect to (or start) the cluster: (tasks for progress, errors, outcomes)."""
+    from . import dask_engine
+
+    sources, errors = plan
+    try:
+        session = dask_engine.Session(scheduler, settings["jobs"] or None, quiet_logs=not verbose) if sources else None
+    except dask_engine.UsageError as exc:
+        console.error(str(exc))
+        raise typer.Exit(EXIT_USAGE)
+
+    def outcomes():
+        if session is None:
+            return
+        with session:
+            yield from session.run(sources, ruleset, opts)
+
+    tasks = [corpus.Task(Path(s.display), s.display, s.fmt) for s in sources]
+    return tasks, errors, outcomes()
 
 
 def _clean_stdin(ruleset, opts, total, console, note, verbose) -> tuple[bool, bool]:

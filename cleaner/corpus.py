@@ -1,4 +1,4 @@
-"""Cleaning many inputs: text files, HTML pages and JSONL record files, in parallel.
+"""Cleaning many inputs: text files, HTML pages and record files (JSONL, Parquet), in parallel.
 
 The unit of work is a :class:`Task`: a whole file, or a byte range (shard) of
 one large plain ``.jsonl`` file. Each worker reads its own input and writes its
@@ -31,8 +31,10 @@ except ModuleNotFoundError:  # pragma: no cover - orjson is a dependency
     orjson = None  # type: ignore[assignment]
 
 TEXT, HTML, JSONL = "text", "html", "jsonl"
+PARQUET = "parquet"  # detected by suffix only (never on stdin); see cleaner.parquet
 FORMATS = (TEXT, HTML, JSONL)
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")
+PARQUET_SUFFIXES = (".parquet",)
 HTML_SUFFIXES = (".html", ".htm")
 TMP_SUFFIX = ".cleaner-tmp"
 # plain JSONL files larger than this are split by byte range (the variable is for tests)
@@ -54,6 +56,8 @@ def detect_format(path: Path, forced: str | None = None) -> str:
     name = path.name.lower()
     if name.endswith(RECORD_SUFFIXES):
         return JSONL
+    if name.endswith(PARQUET_SUFFIXES):
+        return PARQUET
     if name.endswith(HTML_SUFFIXES):
         return HTML
     return TEXT
@@ -217,7 +221,7 @@ def plan(paths: list[str], globs: list[str], opts: Options, jobs: int) -> tuple[
             continue
         for src, rel in items:
             fmt = detect_format(src)
-            if opts.fmt is not None and fmt != JSONL:
+            if opts.fmt is not None and fmt not in (JSONL, PARQUET):
                 fmt = opts.fmt  # a record file stays one; --format html then means HTML in the field
             dest = destination(src, rel, fmt, opts)
             if dest is not None:
@@ -395,16 +399,7 @@ def clean_records(
             notes.append((n, f"{reason}; left unchanged"))
             value = None
         if value is not None:
-            text = extract_html(value.encode("utf-8", "surrogatepass"), opts) if opts.fmt == HTML else value
-            try:
-                result = ruleset.apply(text, opts.max_removed)
-            except CleanerError as exc:
-                stats.record_errors += 1
-                notes.append((n, f"{exc}"))
-                result = Result(text, [])
-            stats.add(text, result)
-            if result.vetoed is not None:
-                notes.append((n, _veto_note(result.vetoed, opts.max_removed)))
+            result = clean_value(value, n, ruleset, opts, stats, notes)
             new_value = result.text
             if new_value != value or opts.removals_field:
                 _set(obj, path, new_value)
@@ -418,6 +413,24 @@ def clean_records(
         if write:
             write(out)
     return changed, n
+
+
+def clean_value(
+    value: str, n: int, ruleset: RuleSet, opts: Options, stats: Stats, notes: list[tuple[int | None, str]]
+) -> Result:
+    """Clean one record's text (extracted first with ``--format html``), counting it in
+    ``stats``; a rule that fails is noted (record ``n``) and the text comes back as it was."""
+    text = extract_html(value.encode("utf-8", "surrogatepass"), opts) if opts.fmt == HTML else value
+    try:
+        result = ruleset.apply(text, opts.max_removed)
+    except CleanerError as exc:
+        stats.record_errors += 1
+        notes.append((n, f"{exc}"))
+        result = Result(text, [])
+    stats.add(text, result)
+    if result.vetoed is not None:
+        notes.append((n, _veto_note(result.vetoed, opts.max_removed)))
+    return result
 
 
 def _veto_note(share: float, limit: float | None) -> str:
@@ -482,6 +495,8 @@ def run_task(task: Task, ruleset: RuleSet, opts: Options) -> Outcome:
     try:
         if task.fmt == JSONL:
             _run_records(task, ruleset, opts, outcome)
+        elif task.fmt == PARQUET:
+            _parquet_module().run_parquet(task, ruleset, opts, outcome)
         else:
             _run_document(task, ruleset, opts, outcome)
     except CleanerError as exc:
@@ -491,6 +506,14 @@ def run_task(task: Task, ruleset: RuleSet, opts: Options) -> Outcome:
     except (EOFError, ValueError) as exc:  # truncated or corrupt compressed input
         outcome.error = f"cannot read: {exc}"
     return outcome
+
+
+def _parquet_module():
+    try:
+        from . import parquet
+    except ModuleNotFoundError as exc:
+        raise CleanerError(f"Parquet needs pyarrow ({exc}); install it with: pip install 'cleaner[parquet]'") from None
+    return parquet
 
 
 def _run_document(task: Task, ruleset: RuleSet, opts: Options, outcome: Outcome) -> None:
