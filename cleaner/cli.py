@@ -402,35 +402,65 @@ def _settings(console, isolated, select, ignore, rules, field, max_removed, glob
 
 @app.command()
 def explain(
-    path: str = typer.Argument(..., help="A file, or '-' for stdin."),
+    paths: List[str] = typer.Argument(..., help="A text file or '-': each removal. Record files (JSONL, Parquet) or directories: a summary per rule with examples."),
     select: Optional[List[str]] = typer.Option(None, "--select"),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore"),
     lang: Optional[List[str]] = typer.Option(None, "--lang"),
     rules: Optional[List[Path]] = typer.Option(None, "--rules"),
     no_bundled: bool = typer.Option(False, "--no-bundled"),
+    glob: Optional[List[str]] = typer.Option(None, "--glob", help="File pattern for directories (repeatable; default *.txt)."),
+    field: Optional[str] = typer.Option(None, "--field", help="Records: the text field (dotted path for nested; default text)."),
+    rule: Optional[str] = typer.Option(None, "--rule", help="Only this rule (for a corpus: with more examples)."),
+    examples: Optional[int] = typer.Option(None, "--examples", help="Corpus: examples per rule (default 3; 10 with --rule)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (for machines)."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore [tool.cleaner] in pyproject.toml."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: on a TTY)."),
 ) -> None:
-    """Show each removal with the rule that made it (line number, rule id, text)."""
+    """Show what the rules remove and why: each removal in one text, or per rule over a corpus."""
+    from . import explain as explain_
+
     console = Console()
-    ruleset = _load(list(rules or []), select, ignore, no_bundled, console, lang)
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        console.error(f"{path}: cannot read: {exc.strerror or exc}")
-        raise typer.Exit(EXIT_FAILED)
-    try:
-        result = ruleset.apply(corpus.decode(data))
-    except CleanerError as exc:
-        console.error(f"{path}: {exc}")
-        raise typer.Exit(EXIT_FAILED)
+    settings = _settings(console, isolated, select, ignore, rules, field, None, glob, None, lang)
+    load = lambda: _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console, settings["lang"])  # noqa: E731
     use_colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
-    c = (lambda s, code: f"\x1b[{code}m{s}\x1b[0m") if use_colour else (lambda s, code: s)
-    width = max((len(r.rule) for r in result.removals), default=0)
-    for r in result.removals:
-        what = "span" if r.span else "line"
-        print(f"{c(f'{r.line:>5}', '2')}  {c(r.rule.ljust(width), '36')}  {what}  {c(r.text, '31')}")
-    n = len(result.removals)
-    console.info(f"{n} removal{'s' if n != 1 else ''} by {len({r.rule for r in result.removals})} rule(s).")
+    code = explain_.command(
+        paths, load, settings["glob"], settings["field"], rule, examples, as_json, use_colour, console
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def suggest(
+    paths: List[str] = typer.Argument(..., help="Text files, record files (JSONL, Parquet) or directories."),
+    select: Optional[List[str]] = typer.Option(None, "--select"),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore"),
+    lang: Optional[List[str]] = typer.Option(None, "--lang"),
+    rules: Optional[List[Path]] = typer.Option(None, "--rules"),
+    no_bundled: bool = typer.Option(False, "--no-bundled"),
+    glob: Optional[List[str]] = typer.Option(None, "--glob", help="File pattern for directories (repeatable; default *.txt)."),
+    field: Optional[str] = typer.Option(None, "--field", help="Records: the text field (dotted path for nested; default text)."),
+    min_docs: int = typer.Option(5, "--min-docs", help="Only lines found in at least this many documents."),
+    min_share: float = typer.Option(0.0, "--min-share", help="Only lines found in at least this share of the documents (0-1)."),
+    top: int = typer.Option(20, "--top", help="Show the N most widespread lines."),
+    max_words: int = typer.Option(12, "--max-words", help="Longest line considered, in words."),
+    examples: int = typer.Option(2, "--examples", help="Examples (with the lines around them) per line."),
+    max_keys: int = typer.Option(100_000, "--max-keys", help="Bound on distinct lines counted at once (memory)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (for machines)."),
+    write: Optional[Path] = typer.Option(None, "--write", help="Draft a drop-line rule file per line into this folder, for review."),
+    where: Optional[List[str]] = typer.Option(None, "--where", help="Only lines whose drafted guard is one of: head, tail, edges, anywhere."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore [tool.cleaner] in pyproject.toml."),
+) -> None:
+    """Find short lines that recur across a corpus and no rule removes yet; draft rules for them."""
+    from . import suggest as suggest_
+
+    console = Console()
+    settings = _settings(console, isolated, select, ignore, rules, field, None, glob, None, lang)
+    load = lambda: _load(settings["extend-rules"], settings["select"], settings["ignore"], no_bundled, console, settings["lang"])  # noqa: E731
+    code = suggest_.command(
+        paths, load, settings["glob"], settings["field"], min_docs, min_share, top, max_words,
+        examples, max_keys, as_json, write, console, _split(where),
+    )
+    raise typer.Exit(code)
 
 
 @app.command("rules")
