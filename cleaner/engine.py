@@ -154,6 +154,7 @@ class RuleSet:
         self.rules: tuple[Rule, ...] = tuple(sorted(rules, key=lambda r: (r.order, r.id)))
         self.use_prefilter = prefilter
         self._prefilter: Prefilter | None = None
+        self._built = False
         self._seen = 0  # characters cleaned so far (for the automatic pre-pass)
 
     def __getstate__(self):
@@ -164,6 +165,7 @@ class RuleSet:
         self.rules = state["rules"]
         self.use_prefilter = state["use_prefilter"]
         self._prefilter = None
+        self._built = False
         self._seen = 0
 
     @property
@@ -171,7 +173,8 @@ class RuleSet:
         """The RE2 pre-pass over these rules (None without google-re2, or when turned off)."""
         if self.use_prefilter is False or (self.use_prefilter is None and self._seen < AUTO_PREFILTER_CHARS):
             return None
-        if self._prefilter is None:
+        if self._prefilter is None and not self._built:
+            self._built = True
             patterns: dict[str, list[tuple[str, bool]]] = {}
             for r in self.rules:
                 if isinstance(r, (DropLine, TruncateTail, Strip)):
