@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
+import regex
+
 from .errors import RuleTimeout
 from .text import Line, is_prose, word_count
 
@@ -194,12 +196,21 @@ class Rule:
         raise NotImplementedError
 
 
+_WORD_RUN = regex.compile(r"[\p{L}'’]+")
+
+
 @dataclass
 class DropLine(Rule):
-    """Drop a line that fully matches a pattern and no exception."""
+    """Drop a line that fully matches a pattern and no exception.
+
+    ``exception_words`` is a word list (a set lookup, far cheaper than a big
+    regex alternation): a line holding any of these words, case-insensitively,
+    as a whole word (a maximal run of letters and apostrophes) is an exception.
+    """
 
     patterns: list[Pattern] = field(default_factory=list)
     exceptions: list[Pattern] = field(default_factory=list)
+    exception_words: frozenset[str] = frozenset()
     where: str = "anywhere"
     max_words: int | None = None
 
@@ -208,9 +219,15 @@ class DropLine(Rule):
     keys: ClassVar[dict] = {
         "patterns": ("patterns", True),
         "exceptions": ("patterns", False),
+        "exception_words": ("words", False),
         "where": ("where", False),
         "max_words": ("int", False),
     }
+
+    def has_exception_word(self, norm: str) -> bool:
+        return bool(self.exception_words) and any(
+            w.lower() in self.exception_words for w in _WORD_RUN.findall(norm)
+        )
 
     def apply(self, doc: Doc) -> None:
         for pos in list(doc.candidates(self)):
@@ -219,7 +236,11 @@ class DropLine(Rule):
             if self.max_words is not None and word_count(doc.norms[pos]) > self.max_words:
                 continue
             line = doc.line(pos)
-            if any_full(self.patterns, line) and not any_full(self.exceptions, line):
+            if (
+                any_full(self.patterns, line)
+                and not any_full(self.exceptions, line)
+                and not self.has_exception_word(line.norm)
+            ):
                 doc.drop(pos, self.id)
 
 
