@@ -77,7 +77,17 @@ def _parse_yaml(path: Path) -> tuple[Any, _Node]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError(str(path), None, None, f"not UTF-8 ({exc.reason})") from None
-    loader = _Loader(text)
+    try:  # libyaml first (fast); the pure-Python loader words errors the same everywhere
+        fast = _Loader(text)
+        try:
+            node = fast.get_single_node()
+            if node is not None:
+                return fast.construct_document(node), _Node(node, str(path))
+        finally:
+            fast.dispose()
+    except yaml.YAMLError:
+        pass
+    loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
