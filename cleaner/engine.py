@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import CleanerError
-from .kinds import Doc, Rule
+from .kinds import Doc, DropBlock, DropLine, Rule, Strip, TruncateTail
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
-from .text import Line, split_lines
+from .prefilter import Prefilter
+from .text import normalise_doc
 
 MAX_PASSES = 8
+# the pre-pass is built once a rule set has cleaned this much text: small jobs
+# (one file, a test) do not pay for it, corpora get it after a few documents
+AUTO_PREFILTER_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -48,58 +52,92 @@ class Result:
         return sum(len(r.text) for r in self.removals)
 
 
-def _regions(lines: list[Line]) -> tuple[int, int]:
-    """Positions of the first and last prose lines (len(lines), -1 if none)."""
-    first = next((pos for pos, line in enumerate(lines) if not line.blank and line.prose), None)
-    if first is None:
-        return len(lines), -1
-    last = next(pos for pos in range(len(lines) - 1, first - 1, -1) if not lines[pos].blank and lines[pos].prose)
-    return first, last
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """Line texts (without endings) and endings, as the engine has always split them."""
+    texts = text.split("\n")
+    if texts[-1] == "":
+        texts.pop()  # the text ended with a newline
+        endings = ["\n"] * len(texts)
+    else:
+        endings = ["\n"] * (len(texts) - 1) + [""]
+    if "\r" in text:
+        for i, t in enumerate(texts):
+            if endings[i] and t.endswith("\r"):
+                texts[i] = t[:-1]
+                endings[i] = "\r\n"
+    return texts, endings
 
 
-def _one_pass(lines: list[Line], rules: Sequence[Rule]) -> tuple[list[Line], list[Removal]]:
-    first, last = _regions(lines)
-    doc = Doc(lines=list(lines), first_prose=first, last_prose=last)
+def _one_pass(
+    text: str, index: list[int], rules: Sequence[Rule], prefilter: Prefilter | None, ends_nl: bool
+) -> tuple[str, list[int], list[Removal]]:
+    """One pass of every rule; returns the new text, its lines' original numbers, removals."""
+    view = normalise_doc(text)
+    lines: list[int] | None = None
+    if prefilter is not None:
+        try:
+            lines = prefilter.flag(view.encode("utf-8"))
+        except UnicodeEncodeError:  # lone surrogates (bytes that were not UTF-8): no pre-pass
+            lines = None
+        if lines == [] and not prefilter.always and not (prefilter.dedupe and _has_duplicates(view)):
+            return text, index, []  # nothing any rule could touch: no per-line work at all
+    texts, endings = _split(text)
+    norms = list(map(str.strip, view.split("\n")[: len(texts)]))
+    flagged = prefilter.by_rule(norms, lines) if lines is not None else None
+    doc = Doc(texts, endings, index, norms, flagged, prefilter.filtered if prefilter else frozenset())
     for rule in rules:
         rule.apply(doc)
-    removals = [
-        Removal(rule, line_index + 1, text, (s, e))
-        for line_index, rule, s, e, text in doc.cuts
-    ]
+    if not doc.dropped and not doc.cuts:
+        return text, index, []
+    removals = [Removal(rule, line_index + 1, cut, (s, e)) for line_index, rule, s, e, cut in doc.cuts]
     for pos, rid in sorted(doc.dropped.items()):
-        removals.append(Removal(rid, lines[pos].index + 1, lines[pos].text))
-    if not removals:
-        return lines, []
-    return _tidy(doc.lines, doc.dropped), removals
+        removals.append(Removal(rid, index[pos] + 1, doc.before_cut.get(pos, texts[pos])))
+    kept = _tidy(doc)
+    out = "".join(texts[p] + endings[p] for p in kept)
+    if not ends_nl and kept:
+        last = endings[kept[-1]]
+        if last:
+            out = out[: -len(last)]
+    return out, [index[p] for p in kept], removals
 
 
-def _tidy(before: list[Line], dropped: dict[int, str]) -> list[Line]:
-    """Blank-line bookkeeping, in one place.
+def _has_duplicates(view: str) -> bool:
+    """Whether any non-blank line occurs twice (before whitespace is collapsed: a cheap
+    necessary condition for a dedupe rule to fire)."""
+    lines = [x for x in map(str.split, view.split("\n")) if x]
+    return len({" ".join(x).casefold() for x in lines}) != len(lines)
+
+
+def _tidy(doc: Doc) -> list[int]:
+    """Blank-line bookkeeping, in one place: the positions to keep.
 
     Between two kept lines, the original gap comes back unchanged when nothing
     in it was dropped; otherwise the first run of blank lines in it stands for
     the whole gap (or nothing, if the gap had no blank line). Blank lines left
     at the start or end of the document by a removal go too.
     """
-    out: list[Line] = []
-    gap: list[Line] = []  # blank lines seen since the last kept non-blank line
+    out: list[int] = []
+    gap: list[int] = []  # blank positions since the last kept non-blank line
     gap_dropped = False
     started = False
-    for pos, line in enumerate(before):
+    dropped, index = doc.dropped, doc.index
+    for pos in range(doc.n):
         if pos in dropped:
             gap_dropped = True
             continue
-        if line.blank:
-            gap.append(line)
+        if doc.blank(pos):
+            gap.append(pos)
             continue
-        if not started:
-            if not gap_dropped:
-                out.extend(gap)
-        elif not gap_dropped:
+        if not gap_dropped:
             out.extend(gap)
-        else:
-            out.extend(_first_run(gap))
-        out.append(line)
+        elif started and gap:
+            run = [gap[0]]
+            for p in gap[1:]:
+                if index[p] != index[run[-1]] + 1:
+                    break
+                run.append(p)
+            out.extend(run)
+        out.append(pos)
         started = True
         gap, gap_dropped = [], False
     if not gap_dropped:
@@ -107,31 +145,52 @@ def _tidy(before: list[Line], dropped: dict[int, str]) -> list[Line]:
     return out
 
 
-def _first_run(gap: list[Line]) -> list[Line]:
-    if not gap:
-        return []
-    run = [gap[0]]
-    for line in gap[1:]:
-        if line.index != run[-1].index + 1:
-            break
-        run.append(line)
-    return run
-
-
-def _join(lines: list[Line], original: str) -> str:
-    text = "".join(line.text + line.ending for line in lines)
-    if not original.endswith("\n") and lines:
-        last = lines[-1]
-        if last.ending:
-            text = text[: -len(last.ending)]
-    return text
-
-
 class RuleSet:
     """An ordered, picklable set of rules. ``apply`` is pure."""
 
-    def __init__(self, rules: Iterable[Rule]):
+    def __init__(self, rules: Iterable[Rule], prefilter: bool | None = None):
+        """``prefilter``: True, False, or None for "once the rule set has seen enough
+        text to pay for building it" (about half a second for the bundled rules)."""
         self.rules: tuple[Rule, ...] = tuple(sorted(rules, key=lambda r: (r.order, r.id)))
+        self.use_prefilter = prefilter
+        self._prefilter: Prefilter | None = None
+        self._built = False
+        self._seen = 0  # characters cleaned so far (for the automatic pre-pass)
+
+    def __getstate__(self):
+        # the compiled RE2 pass does not pickle; it is rebuilt on first use
+        return {"rules": self.rules, "use_prefilter": self.use_prefilter}
+
+    def __setstate__(self, state):
+        self.rules = state["rules"]
+        self.use_prefilter = state["use_prefilter"]
+        self._prefilter = None
+        self._built = False
+        self._seen = 0
+
+    @property
+    def prefilter(self) -> Prefilter | None:
+        """The RE2 pre-pass over these rules (None without google-re2, or when turned off)."""
+        if self.use_prefilter is False or (self.use_prefilter is None and self._seen < AUTO_PREFILTER_CHARS):
+            return None
+        if self._prefilter is None and not self._built:
+            self._built = True
+            patterns: dict[str, list[tuple[str, bool]]] = {}
+            for r in self.rules:
+                if isinstance(r, (DropLine, TruncateTail, Strip)):
+                    patterns[r.id] = [(p.source, r.ignorecase) for p in r.patterns]
+                elif isinstance(r, DropBlock):
+                    patterns[r.id] = [(p.source, r.ignorecase) for p in r.headers]
+            pf = Prefilter(patterns)
+            # rules that must look at lines whatever the pre-pass says: untranslatable
+            # ones and ones without literals, unless bound to the head or tail (few lines)
+            pf.always = [
+                r.id for r in self.rules
+                if r.id in patterns and r.id not in pf.filtered
+            ]
+            pf.dedupe = any(r.kind == "dedupe" for r in self.rules)
+            self._prefilter = pf if pf.available else None
+        return self._prefilter
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -171,23 +230,25 @@ class RuleSet:
         """Clean ``text``. With ``max_removed`` (a share in (0, 1]), a document
         where the rules would remove more than that share of its characters is
         left unchanged and the result says so (``vetoed``)."""
-        lines = split_lines(text)
+        self._seen += len(text)
+        ends_nl = text.endswith("\n")
+        index = list(range(text.count("\n") + 1))
+        prefilter = self.prefilter
         removals: list[Removal] = []
-        changed = False
+        current = text
         for _ in range(MAX_PASSES):
-            lines, found = _one_pass(lines, self.rules)
+            current, index, found = _one_pass(current, index, self.rules, prefilter, ends_nl)
             if not found:
                 break
-            changed = True
             removals.extend(found)
-        if not changed:
+        if not removals:
             return Result(text, [])
         removals.sort(key=lambda r: (r.line, r.span or (0, 0)))
         if max_removed is not None and max_removed < 1:
             share = sum(len(r.text) for r in removals) / max(1, len(text))
             if share > max_removed:
                 return Result(text, [], vetoed=share)
-        return Result(_join(lines, text), removals)
+        return Result(current, removals)
 
     def clean(self, text: str) -> str:
         return self.apply(text).text

@@ -12,40 +12,134 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
+import regex
+
 from .errors import RuleTimeout
-from .text import Line
+from .text import Line, is_prose, word_count
 
 WHERE = ("anywhere", "head", "tail", "edges")
 
 
-@dataclass
 class Doc:
-    """The state of one cleaning pass over a document."""
+    """The state of one cleaning pass over a document.
 
-    lines: list[Line]
-    first_prose: int  # position of the first prose line (len(lines) if none)
-    last_prose: int  # position of the last prose line (-1 if none)
-    dropped: dict[int, str] = field(default_factory=dict)  # position -> rule id
-    cuts: list[tuple[int, str, int, int, str]] = field(default_factory=list)
+    Lines are positions; a :class:`Line` (normalised view, offsets, word count)
+    is only built for the positions a rule looks at. ``flagged`` holds the
+    positions the RE2 pre-pass flagged; rules in ``filtered`` only look at
+    those, other rules at every line.
+    """
+
+    def __init__(
+        self,
+        texts: list[str],
+        endings: list[str],
+        index: list[int],
+        norms: list[str],
+        flagged: dict[str, list[int] | None] | None,
+        filtered: frozenset[str],
+    ):
+        self.texts = texts
+        self.endings = endings
+        self.index = index
+        self.norms = norms  # stripped normalised views, one per line
+        self.n = len(texts)
+        # rule id -> flagged line positions (None: its region), for the rules in
+        # ``filtered``; a filtered rule missing from it has nothing to look at
+        self.flagged = flagged
+        self.filtered = filtered
+        self.dropped: dict[int, str] = {}  # position -> rule id
+        self.cuts: list[tuple[int, str, int, int, str]] = []
+        self.before_cut: dict[int, str] = {}  # position -> text before a strip rule cut it
+        self._lines: dict[int, Line] = {}
+        self._prose: dict[int, bool] = {}
+        self._regions: tuple[int, int] | None = None
+        self.regions  # noqa: B018 - computed before any rule changes a line
+
+    # --- lines ---------------------------------------------------------------------------
+
+    def line(self, pos: int) -> Line:
+        line = self._lines.get(pos)
+        if line is None:
+            line = self._lines[pos] = Line(self.index[pos], self.texts[pos], self.endings[pos])
+        return line
+
+    def blank(self, pos: int) -> bool:
+        return not self.norms[pos]
+
+    def prose(self, pos: int) -> bool:
+        p = self._prose.get(pos)
+        if p is None:
+            p = self._prose[pos] = is_prose(self.norms[pos])
+        return p
+
+    def set_text(self, pos: int, text: str) -> Line:
+        self.before_cut.setdefault(pos, self.texts[pos])
+        self.texts[pos] = text
+        line = self._lines[pos] = Line(self.index[pos], text, self.endings[pos])
+        self.norms[pos] = line.norm
+        self._prose.pop(pos, None)
+        return line
+
+    def candidates(self, rule: "Rule"):
+        """Positions a rule should look at, not dropped and not blank: the lines the
+        pre-pass flagged for it (or every line), within its region."""
+        where = getattr(rule, "where", "anywhere")
+        if self.flagged is not None and rule.id in self.filtered:
+            lines = self.flagged.get(rule.id, ())
+            positions = self._region_positions(where) if lines is None else lines
+        else:
+            positions = self._region_positions(where)
+        dropped, norms, n = self.dropped, self.norms, self.n
+        for pos in positions:
+            if pos < n and pos not in dropped and norms[pos]:
+                yield pos
+
+    def _region_positions(self, where: str):
+        if where == "anywhere":
+            return range(self.n)
+        first, last = self.regions
+        if last < 0:
+            return ()
+        if where == "head":
+            return range(0, first)
+        if where == "tail":
+            return range(last + 1, self.n)
+        return [*range(0, first), *range(last + 1, self.n)]
+
+    def live(self):
+        """All positions not dropped and not blank."""
+        dropped, norms = self.dropped, self.norms
+        for pos in range(self.n):
+            if pos not in dropped and norms[pos]:
+                yield pos
+
+    # --- regions ---------------------------------------------------------------------------
+
+    @property
+    def regions(self) -> tuple[int, int]:
+        """Positions of the first and last prose lines (n, -1 if none), computed once."""
+        if self._regions is None:
+            first = next((p for p in range(self.n) if self.norms[p] and self.prose(p)), None)
+            if first is None:
+                self._regions = (self.n, -1)
+            else:
+                last = next(p for p in range(self.n - 1, first - 1, -1) if self.norms[p] and self.prose(p))
+                self._regions = (first, last)
+        return self._regions
 
     def in_region(self, pos: int, where: str) -> bool:
         if where == "anywhere":
             return True
-        if self.last_prose < 0:  # no prose at all: no edges to speak of
+        first, last = self.regions
+        if last < 0:  # no prose at all: no edges to speak of
             return False
-        head = pos < self.first_prose
-        tail = pos > self.last_prose
+        head = pos < first
+        tail = pos > last
         if where == "head":
             return head
         if where == "tail":
             return tail
         return head or tail
-
-    def live(self):
-        """Positions and lines not yet dropped and not blank."""
-        for pos, line in enumerate(self.lines):
-            if pos not in self.dropped and not line.blank:
-                yield pos, line
 
     def drop(self, pos: int, rule_id: str) -> None:
         self.dropped.setdefault(pos, rule_id)
@@ -102,12 +196,21 @@ class Rule:
         raise NotImplementedError
 
 
+_WORD_RUN = regex.compile(r"[\p{L}'’]+")
+
+
 @dataclass
 class DropLine(Rule):
-    """Drop a line that fully matches a pattern and no exception."""
+    """Drop a line that fully matches a pattern and no exception.
+
+    ``exception_words`` is a word list (a set lookup, far cheaper than a big
+    regex alternation): a line holding any of these words, case-insensitively,
+    as a whole word (a maximal run of letters and apostrophes) is an exception.
+    """
 
     patterns: list[Pattern] = field(default_factory=list)
     exceptions: list[Pattern] = field(default_factory=list)
+    exception_words: frozenset[str] = frozenset()
     where: str = "anywhere"
     max_words: int | None = None
 
@@ -116,17 +219,28 @@ class DropLine(Rule):
     keys: ClassVar[dict] = {
         "patterns": ("patterns", True),
         "exceptions": ("patterns", False),
+        "exception_words": ("words", False),
         "where": ("where", False),
         "max_words": ("int", False),
     }
 
+    def has_exception_word(self, norm: str) -> bool:
+        return bool(self.exception_words) and any(
+            w.lower() in self.exception_words for w in _WORD_RUN.findall(norm)
+        )
+
     def apply(self, doc: Doc) -> None:
-        for pos, line in list(doc.live()):
+        for pos in list(doc.candidates(self)):
             if not doc.in_region(pos, self.where):
                 continue
-            if self.max_words is not None and line.words > self.max_words:
+            if self.max_words is not None and word_count(doc.norms[pos]) > self.max_words:
                 continue
-            if any_full(self.patterns, line) and not any_full(self.exceptions, line):
+            line = doc.line(pos)
+            if (
+                any_full(self.patterns, line)
+                and not any_full(self.exceptions, line)
+                and not self.has_exception_word(line.norm)
+            ):
                 doc.drop(pos, self.id)
 
 
@@ -147,8 +261,11 @@ class Strip(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
-        for pos, line in list(doc.live()):
-            if not doc.in_region(pos, self.where) or any_full(self.exceptions, line):
+        for pos in list(doc.candidates(self)):
+            if not doc.in_region(pos, self.where):
+                continue
+            line = doc.line(pos)
+            if any_full(self.exceptions, line):
                 continue
             spans = []
             for pat in self.patterns:
@@ -166,9 +283,7 @@ class Strip(Rule):
             new_text = "".join(pieces)
             for os_, oe, txt in removed:
                 doc.cuts.append((line.index, self.id, os_, oe, txt))
-            new = Line(line.index, new_text, line.ending)
-            doc.lines[pos] = new
-            if new.blank:
+            if doc.set_text(pos, new_text).blank:
                 doc.drop(pos, self.id)
 
 
@@ -209,32 +324,27 @@ class DropBlock(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
-        n = len(doc.lines)
-        pos = 0
-        while pos < n:
-            line = doc.lines[pos]
-            if (
-                pos in doc.dropped
-                or line.blank
-                or not doc.in_region(pos, self.where)
-                or not any_full(self.headers, line)
-            ):
-                pos += 1
+        n = doc.n
+        resume = 0  # positions before this belong to a block already taken
+        for pos in list(doc.candidates(self)):
+            if pos < resume or pos in doc.dropped:
+                continue
+            if not doc.in_region(pos, self.where) or not any_full(self.headers, doc.line(pos)):
                 continue
             doc.drop(pos, self.id)
             taken, nxt = 0, pos + 1
             while nxt < n and taken < self.max_lines:
-                cand = doc.lines[nxt]
-                if cand.blank:
+                if doc.blank(nxt):
                     nxt += 1
                     continue
+                cand = doc.line(nxt)
                 if not (any_full(self.items, cand) or any_full(self.headers, cand)):
                     if cand.prose or cand.words > self.max_words:
                         break
                 doc.drop(nxt, self.id)
                 taken += 1
                 nxt += 1
-            pos = nxt
+            resume = nxt
 
 
 @dataclass
@@ -252,16 +362,15 @@ class TruncateTail(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
-        before = 0
-        for pos, line in enumerate(doc.lines):
-            if pos in doc.dropped:
-                continue
-            if before >= self.min_chars_before and not line.blank and any_full(self.patterns, line):
-                for p in range(pos, len(doc.lines)):
-                    if not doc.lines[p].blank:
+        before, counted = 0, 0  # characters (of lines not dropped) before position ``counted``
+        for pos in list(doc.candidates(self)):
+            before += sum(len(doc.norms[p]) for p in range(counted, pos) if p not in doc.dropped)
+            counted = pos
+            if before >= self.min_chars_before and any_full(self.patterns, doc.line(pos)):
+                for p in range(pos, doc.n):
+                    if not doc.blank(p):
                         doc.drop(p, self.id)
                 return
-            before += len(line.norm)
 
 
 @dataclass
@@ -289,13 +398,19 @@ class Dedupe(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
+        live = list(doc.live())
+        norms = doc.norms
+        fold = str.casefold if self.ignorecase else str
+        if len({" ".join(fold(norms[p]).split()) for p in live}) == len(live):
+            return  # no line occurs twice: nothing to do (the common case)
         seen: dict[str, int] = {}  # key -> ordinal (among live lines) of the latest copy
-        for ordinal, (pos, line) in enumerate(list(doc.live())):
-            if len(line.norm) < self.min_chars:
+        for ordinal, pos in enumerate(live):
+            norm = norms[pos]
+            if len(norm) < self.min_chars:
                 continue
-            if self.max_words is not None and line.words > self.max_words:
+            if self.max_words is not None and word_count(norm) > self.max_words:
                 continue
-            key = line.norm.casefold() if self.ignorecase else line.norm
+            key = norm.casefold() if self.ignorecase else norm
             key = " ".join(key.split())
             prev = seen.get(key)
             seen[key] = ordinal
@@ -303,7 +418,7 @@ class Dedupe(Rule):
                 continue
             if not doc.in_region(pos, self.where):
                 continue
-            if not any_full(self.exceptions, line):
+            if not any_full(self.exceptions, doc.line(pos)):
                 doc.drop(pos, self.id)
 
 

@@ -53,6 +53,13 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), offsets
 
 
+def normalise_doc(text: str) -> str:
+    """The matching view of a whole document, line for line (``\n`` is never changed)."""
+    if _ODD.search(text) is None and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
+        return text
+    return "\n".join(normalise(part)[0] for part in text.split("\n"))
+
+
 @dataclass
 class Line:
     """One line of a document: original text (without its ending), ending, view."""

@@ -226,7 +226,7 @@ def test_runaway_rule_fails_that_file_only(tmp_path, dirty):
     (rules / "slow.yaml").write_text(textwrap.dedent("""\
         kind: drop-line
         message: A pattern that backtracks catastrophically.
-        patterns: ['(?:(?:a|a)+)+b']
+        patterns: ['(?=(?:(?:a|a)+)+b)a+c']
         examples:
           - in: "ab\\n"
             out: ""

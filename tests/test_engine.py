@@ -137,7 +137,7 @@ def test_runaway_regex_fails_the_document_naming_the_rule(tmp_path):
     rule = make_rule(tmp_path, "slow", """\
         kind: drop-line
         message: A catastrophic pattern.
-        patterns: ['(?:(?:a|a)+)+b']
+        patterns: ['(?=(?:(?:a|a)+)+b)a+c']
         examples:
           - in: "aab\\n"
             out: ""

@@ -1,0 +1,231 @@
+"""Throughput benchmark: cleaner against a naive loop and grep, in one run.
+
+Standalone: it makes its own deterministic corpus (benchmarks/corpus.py). Reports
+(medians over --rounds, ratios computed round by round on the same text):
+
+- the library (bundled rules, RE2 pre-pass) on plain text, MB/s;
+- the same rules as a naive loop: every pattern of every rule on every line;
+- ``grep -v -P`` with the bundled drop-line patterns as one alternation;
+- the CLI end to end on JSONL with --jobs 1 and --jobs 2, and its peak RSS;
+- HTML mode: the share of time spent in the rules versus trafilatura.
+
+    python benchmarks/throughput.py                 # about 5 minutes on 2 cores
+    python benchmarks/throughput.py --quick         # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import corpus  # noqa: E402
+
+from cleaner import load_rules  # noqa: E402
+from cleaner.engine import RuleSet  # noqa: E402
+from cleaner.kinds import DropBlock, DropLine, Strip, TruncateTail  # noqa: E402
+
+
+def mb(n_bytes: int) -> float:
+    return n_bytes / 1e6
+
+
+def sample_docs(mib: float) -> list[str]:
+    return [text for _, text in corpus.generate(mib)]
+
+
+def time_library(ruleset: RuleSet, docs: list[str]) -> float:
+    t = time.perf_counter()
+    for d in docs:
+        ruleset.apply(d)
+    return time.perf_counter() - t
+
+
+def time_naive(ruleset: RuleSet, docs: list[str]) -> float:
+    """Every pattern of every rule on every line, one regex call at a time."""
+    checks = []
+    for r in ruleset.rules:
+        if isinstance(r, (DropLine, TruncateTail)):
+            checks += [p.compiled.fullmatch for p in r.patterns]
+        elif isinstance(r, DropBlock):
+            checks += [p.compiled.fullmatch for p in r.headers]
+        elif isinstance(r, Strip):
+            checks += [p.compiled.search for p in r.patterns]
+    t = time.perf_counter()
+    for d in docs:
+        for line in d.split("\n"):
+            s = line.strip()
+            for check in checks:
+                check(s)
+    return time.perf_counter() - t
+
+
+_NAME = re.compile(r"\(\?P?<([A-Za-z_]\w*)>|\(\?&(\w+)\)|\(\?P>(\w+)\)|\(\?P=(\w+)\)")
+
+
+def pcre_alternation(ruleset: RuleSet, grep: str) -> tuple[str, int, int]:
+    """The drop-line patterns as one PCRE alternation (group names made unique per pattern)."""
+    parts, skipped = [], 0
+    k = 0
+    for r in ruleset.rules:
+        if not isinstance(r, DropLine):
+            continue
+        for p in r.patterns:
+            k += 1
+
+            def rename(m: re.Match, k: int = k) -> str:
+                name = next(g for g in m.groups() if g)
+                text = m.group(0)
+                return text.replace(name, f"p{k}_{name}")
+
+            src = _NAME.sub(rename, p.source)
+            flags = "(?i)" if r.ignorecase else ""
+            one = rf"^\s*(?:{flags}(?:{src}))\s*$"
+            probe = subprocess.run([grep, "-P", "-e", one, "/dev/null"], capture_output=True)
+            if probe.returncode == 2:
+                skipped += 1
+                continue
+            parts.append(one)
+    return "|".join(f"(?:{p})" for p in parts), len(parts), skipped
+
+
+def time_grep(grep: str, pattern: str, path: Path) -> float:
+    pat_file = path.with_suffix(".pcre")
+    pat_file.write_text(pattern, encoding="utf-8")
+    t = time.perf_counter()
+    subprocess.run([grep, "-v", "-P", "-f", str(pat_file), str(path)], stdout=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t
+
+
+def run_cli(args: list[str]) -> tuple[float, int | None]:
+    """Wall time and peak RSS (kB) of one CLI run."""
+    timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    cmd = [sys.executable, "-m", "cleaner", *args]
+    t = time.perf_counter()
+    if timer:
+        r = subprocess.run([timer, "-f", "%M", *cmd], capture_output=True, text=True)
+        rss = int(r.stderr.strip().splitlines()[-1]) if r.stderr.strip() else None
+    else:
+        subprocess.run(cmd, capture_output=True)
+        rss = None
+    return time.perf_counter() - t, rss
+
+
+def html_pages(docs: list[str]) -> list[bytes]:
+    pages = []
+    for d in docs:
+        paras = "".join(f"<p>{line}</p>\n" for line in d.split("\n") if line.strip())
+        pages.append(
+            f"<html><head><title>t</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article>{paras}</article><footer>Copyright 2024</footer></body></html>".encode()
+        )
+    return pages
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="cleaner throughput benchmark")
+    ap.add_argument("--sample-mib", type=float, default=4, help="text for library / naive / grep")
+    ap.add_argument("--jsonl-mib", type=float, default=30, help="JSONL for the CLI runs")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--html-pages", type=int, default=40)
+    ap.add_argument("--quick", action="store_true", help="small sizes, one round")
+    ap.add_argument("--json", type=Path, help="write the results here too")
+    args = ap.parse_args()
+    if args.quick:
+        args.sample_mib, args.jsonl_mib, args.rounds, args.html_pages = 0.5, 2, 1, 5
+
+    rules = load_rules()
+    lib = RuleSet(rules.rules, prefilter=True)
+    docs = sample_docs(args.sample_mib)
+    size = sum(len(d.encode()) for d in docs)
+    lib.apply(docs[0])  # build the pre-pass outside the timing
+    results: dict = {"sample_MB": round(mb(size), 2), "rules": len(rules)}
+
+    grep = shutil.which("grep")
+    tmp = Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
+    text_path = tmp / "sample.txt"
+    text_path.write_text("\n".join(docs), encoding="utf-8")
+    pcre, n_pcre, n_skipped = ("", 0, 0)
+    if grep and subprocess.run([grep, "-P", "x", "/dev/null"], capture_output=True).returncode != 2:
+        pcre, n_pcre, n_skipped = pcre_alternation(rules, grep)
+    results["grep_patterns"] = {"used": n_pcre, "not_pcre": n_skipped}
+
+    lib_t, naive_t, grep_t, r_naive, r_grep = [], [], [], [], []
+    for _ in range(args.rounds):
+        a = time_library(lib, docs)
+        b = time_naive(rules, docs)
+        lib_t.append(a)
+        naive_t.append(b)
+        r_naive.append(b / a)
+        if pcre:
+            g = time_grep(grep, pcre, text_path)
+            grep_t.append(g)
+            r_grep.append(g / a)
+    med = statistics.median
+    results["library_MBps"] = round(mb(size) / med(lib_t), 2)
+    results["naive_MBps"] = round(mb(size) / med(naive_t), 2)
+    results["library_vs_naive"] = round(med(r_naive), 2)
+    if grep_t:
+        results["grep_MBps"] = round(mb(size) / med(grep_t), 2)
+        results["library_vs_grep"] = round(med(r_grep), 2)
+
+    # CLI end to end on JSONL
+    src = tmp / "corpus.jsonl"
+    corpus.write_jsonl(src, args.jsonl_mib)
+    jsize = src.stat().st_size
+    cli: dict = {}
+    outputs = {}
+    for jobs in ("1", "2"):
+        times, rss = [], []
+        for _ in range(args.rounds):
+            out = tmp / f"out{jobs}"
+            shutil.rmtree(out, ignore_errors=True)
+            t, m = run_cli(["clean", "-q", "--jobs", jobs, "--output-dir", str(out), str(src)])
+            times.append(t)
+            rss.append(m)
+            outputs[jobs] = (out / src.name).read_bytes()
+        cli[jobs] = (med(times), max((x for x in rss if x), default=None))
+    results["jsonl_MB"] = round(mb(jsize), 1)
+    results["cli_jobs1_MBps"] = round(mb(jsize) / cli["1"][0], 2)
+    results["cli_jobs2_MBps"] = round(mb(jsize) / cli["2"][0], 2)
+    results["cli_jobs2_vs_jobs1"] = round(cli["1"][0] / cli["2"][0], 2)
+    results["cli_peak_rss_MB_per_process"] = {j: (round(v[1] / 1024, 1) if v[1] else None) for j, v in cli.items()}
+    results["cli_outputs_identical"] = outputs["1"] == outputs["2"]
+
+    # HTML: trafilatura versus the rules
+    import trafilatura
+
+    pages = html_pages(docs[: args.html_pages])
+    t = time.perf_counter()
+    texts = [trafilatura.extract(p, favor_recall=True, include_comments=False) or "" for p in pages]
+    t_extract = time.perf_counter() - t
+    t = time.perf_counter()
+    for x in texts:
+        lib.apply(x)
+    t_rules = time.perf_counter() - t
+    results["html_pages"] = len(pages)
+    results["html_rules_share"] = round(t_rules / (t_rules + t_extract), 4)
+    results["html_pages_per_s"] = round(len(pages) / (t_rules + t_extract), 1)
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    width = max(map(len, results))
+    for k, v in results.items():
+        print(f"{k.ljust(width)}  {v}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

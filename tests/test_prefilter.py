@@ -1,0 +1,96 @@
+"""The RE2 pre-pass: a superset of what the exact rules match, so it never changes output."""
+
+from __future__ import annotations
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner import load_rules
+from cleaner import prefilter as pf_mod
+from cleaner.engine import RuleSet
+from cleaner.prefilter import EDGE, pattern_literals, translate
+
+from .conftest import FIXTURES, RULES
+
+re2 = pytest.importorskip("re2", reason="google-re2 is a dependency; without it the fallback path is tested below")
+
+ALL = load_rules(RULES, bundled=False)
+TEXTS = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.in.txt"))]
+
+
+def both(rules, text):
+    on = RuleSet(rules, prefilter=True).apply(text)
+    off = RuleSet(rules, prefilter=False).apply(text)
+    return on, off
+
+
+@pytest.mark.parametrize("rule_id", ALL.ids)
+def test_same_output_with_and_without_prepass_per_rule(rule_id):
+    rule = ALL[rule_id]
+    texts = [ex["in"] for ex in rule.examples] + TEXTS
+    for text in texts:
+        on, off = both([rule], text)
+        assert on == off, f"{rule_id}: the pre-pass changed the output on {text[:80]!r}"
+
+
+def test_same_output_whole_set_on_all_fixtures():
+    for text in TEXTS:
+        on, off = both(ALL.rules, text)
+        assert on == off
+
+
+def test_translations_are_supersets_on_fixture_lines():
+    """Every line an exact pattern matches, its loosened RE2 form matches too."""
+    lines = {ln for t in TEXTS for ln in t.split("\n")}
+    for r in ALL.rules:
+        for key in ("patterns", "headers"):
+            for p in getattr(r, key, None) or []:
+                loose = re2.compile("(?m)^" + EDGE + "(?:" + translate(p.source, r.ignorecase) + ")" + EDGE + "$")
+                search = re2.compile(translate(p.source, r.ignorecase))
+                for ln in lines:
+                    s = ln.strip()
+                    if r.kind == "strip":
+                        if p.compiled.search(s):
+                            assert search.search(ln), (r.id, ln)
+                    elif p.compiled.fullmatch(s):
+                        assert loose.search(ln), (r.id, ln)
+                        lits = pattern_literals(p.source, r.ignorecase)
+                        if lits:
+                            assert any(a in s.lower() for a in lits), (r.id, ln, lits)
+
+
+@pytest.mark.parametrize(
+    "pattern, matching",
+    [
+        (r"(?<=\p{Ll})Credit:\s*\w+", ["treatmentCredit: EPA"]),
+        (r"(?i)photo\s*:\s*[^.!?]{2,80}", ["PHOTO: Jane Doe/Reuters"]),
+        (r"(?P<a>\p{Lu}\w+) (?P=a)", ["Müller Müller"]),
+        (r"(?x) (?&w) \s (?&w) (?(DEFINE) (?<w>\p{Lu}\p{Ll}+) )", ["Jane Doe"]),
+        (r"\bMost\s+Read\b(?!\s+Books)", ["Most Read"]),
+        (r"[^\W\d]{3,}", ["Ærø"]),
+        (r"(?>a+)b++", ["aaabb"]),
+    ],
+)
+def test_translate_handles_regex_features(pattern, matching):
+    t = re2.compile(translate(pattern))
+    for s in matching:
+        assert regex.search(pattern, s)
+        assert t.search(s), (pattern, translate(pattern))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("aAbB Cé1.:/()|-") + ["Credit", "Photo", "Getty Images", "\u00a0"]), max_size=20).map("".join))
+def test_translation_superset_property(s):
+    for pattern in (r"(?i)(?:photo|image)\s*(?:credit)?\s*:\s*[^.!?]{2,80}", r"\(?[\p{Lu}][\w ]{1,30}\)?", r"(?<![\w])Credit: \w+"):
+        if regex.search(pattern, s):
+            assert re2.compile(translate(pattern)).search(s)
+
+
+def test_without_re2_the_plain_engine_gives_the_same(monkeypatch):
+    monkeypatch.setattr(pf_mod, "re2", None)
+    rs = RuleSet(ALL.rules, prefilter=True)
+    assert rs.prefilter is None
+    for text in TEXTS:
+        assert rs.apply(text) == RuleSet(ALL.rules, prefilter=False).apply(text)
