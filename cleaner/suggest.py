@@ -37,7 +37,7 @@ import yaml
 from .engine import RuleSet, _regions
 from .errors import CleanerError
 from .explain import Document
-from .kinds import WHERE, Doc, DropLine, Pattern
+from .kinds import WHERE, DropLine, Pattern
 from .rules import DEFAULT_TIMEOUT
 from .text import Line, is_prose, split_lines
 
@@ -201,12 +201,14 @@ def _pair(x: tuple[int, str] | None) -> dict | None:
     return None if x is None else {"line": x[0], "text": x[1]}
 
 
-def _position(doc: Doc, pos: int) -> str:
-    if doc.last_prose < 0:
+def _position(regions: tuple[int, int], pos: int) -> str:
+    """Where a line sits, as the engine's ``where`` sees it (regions from engine._regions)."""
+    first, last = regions
+    if last < 0:
         return "none"
-    if doc.in_region(pos, "head"):
+    if pos < first:
         return "head"
-    if doc.in_region(pos, "tail"):
+    if pos > last:
         return "tail"
     return "middle"
 
@@ -288,8 +290,7 @@ def suggest(
                     on_error(f"{doc.name}: {exc}")
                 continue
             touched = {r.line for r in removals}
-            first, last = _regions(lines)
-            view = Doc(lines=lines, first_prose=first, last_prose=last)
+            view = _regions(lines)
             in_doc: dict[str, int] = {}
             for pos, k in hits:
                 if lines[pos].index + 1 in touched:
@@ -583,7 +584,11 @@ def command(
         console.warn(f"no documents found (directories are searched for {', '.join(globs)}; see --glob)")
     written: list[Path] = []
     if write is not None and found.candidates:
-        written = write_drafts(found, write, console.warn)
+        try:
+            written = write_drafts(found, write, console.warn)
+        except OSError as exc:
+            console.error(f"--write {write}: cannot write drafts: {exc.strerror or exc}")
+            failures += 1
     if as_json:
         doc = {
             "documents": found.documents,
