@@ -477,7 +477,7 @@ class Session:
                     threads_per_worker=1,  # cleaning holds the GIL: one process per core
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # any free port: 8787 may be taken
                     silence_logs=logging.ERROR if quiet_logs else logging.WARNING,
                 )
                 self.client = Client(self.cluster, set_as_default=False)

@@ -21,6 +21,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 from .test_cli import CLEANED, DIRTY  # noqa: E402
+from .test_parquet import run  # noqa: E402
 
 SHARD_ENV = {"CLEANER_SHARD_BYTES": "40000"}  # small files, still several partitions each
 N = 2000  # a.jsonl; b.jsonl.gz has a quarter of them, c.parquet half
@@ -70,16 +71,17 @@ def corpus(tmp_path_factory) -> Path:
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as c:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0") as c:
         yield c.scheduler_address
 
 
-def cli(*args, env=None, cwd=None):
-    """``cleaner clean ARGS --select SELECT`` in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "cleaner", "clean", "--select", SELECT, *map(str, args)], capture_output=True, timeout=300,
-        env={**os.environ, **SHARD_ENV, **(env or {})}, cwd=cwd,
-    )
+def cli(*args, real: bool = False):
+    """``cleaner clean --select SELECT ARGS``: in this process, or with ``real`` in a new one."""
+    argv = ["clean", "--select", SELECT, *map(str, args)]
+    if real:
+        return subprocess.run([sys.executable, "-m", "cleaner", *argv], capture_output=True, timeout=300,
+                              env={**os.environ, **SHARD_ENV})
+    return run(*argv, shard_bytes=int(SHARD_ENV["CLEANER_SHARD_BYTES"]))
 
 
 GLOBS = ("--glob", "*.jsonl", "--glob", "*.jsonl.gz", "--glob", "*.parquet")
@@ -119,7 +121,7 @@ def test_cli_on_cluster_matches_local_engine(corpus, cluster, local, tmp_path):
     local_files, local_stats, local_err = local
     stats = tmp_path / "stats.json"
     r = cli(corpus, "--engine", "dask", "--scheduler", cluster, "--output-dir", tmp_path / "out",
-            "--stats-json", stats, "--stats")
+            "--stats-json", stats, "--stats", real=True)
     assert r.returncode == 123, r.stderr
     for name in NAMES:
         assert (tmp_path / "out" / name).read_bytes() == (local_files / name).read_bytes(), name
@@ -164,10 +166,24 @@ def test_removals_field_and_fsspec_urls(corpus, cluster, tmp_path):
     assert first["removed"] == [{"rule": "credits.photo-credit-line", "line": 5, "text": "Featured Image Credit: Alamy"}]
 
 
+def test_a_failing_file_is_reported_and_left_alone(cluster, tmp_path):
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(gzip.compress(b"".join(records(200)))[:-40])  # truncated
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(b"".join(records(300)))
+    before_bad, before_good = bad.read_bytes(), good.read_bytes()
+    r = cli(tmp_path, "--engine", "dask", "--scheduler", cluster)
+    assert r.returncode == 123
+    assert b"bad.jsonl.gz: cannot read" in r.stderr and b"1 file cleaned, 1 file failed" in r.stderr, r.stderr
+    assert bad.read_bytes() == before_bad
+    assert good.read_bytes() != before_good and len(good.read_bytes().splitlines()) == 300
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl.gz", "good.jsonl"], "no temp file left"
+
+
 def test_local_cluster_started_without_scheduler(corpus, local, tmp_path):
     local_files, _, _ = local
     gz = corpus / "sub" / "b.jsonl.gz"
-    r = cli(gz, "--engine", "dask", "--jobs", "2", "--output-dir", tmp_path)
+    r = cli(gz, "--engine", "dask", "--jobs", "2", "--output-dir", tmp_path, real=True)
     assert r.returncode == 123, r.stderr
     assert (tmp_path / "b.jsonl.gz").read_bytes() == (local_files / "sub" / "b.jsonl.gz").read_bytes()
 
@@ -182,8 +198,10 @@ def test_usage_errors(corpus, tmp_path):
     assert r.returncode == 2 and b"not stdin" in r.stderr
     r = cli(txt, "--scheduler", "tcp://127.0.0.1:1")
     assert r.returncode == 2 and b"--scheduler needs --engine dask" in r.stderr
-    r = cli(corpus / "a.jsonl", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "--check",
-            env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"})
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        r = cli(corpus / "a.jsonl", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "--check")
     assert r.returncode == 2 and b"cannot reach the Dask scheduler at tcp://127.0.0.1:1" in r.stderr
     assert b"Traceback" not in r.stderr
     r = cli(corpus / "nope.jsonl", "--engine", "dask", "--check")

@@ -12,7 +12,29 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from .test_cli import CLEANED, DIRTY, run  # noqa: E402
+from .test_cli import CLEANED, DIRTY  # noqa: E402
+
+
+def run(*args, shard_bytes: int | None = None):
+    """``cleaner ARGS`` in this process (no interpreter start, rules loaded once): exit code,
+    stdout and stderr as from a subprocess. The few tests that need a real process say so."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from cleaner import corpus
+    from cleaner.cli import app
+
+    old = corpus.SHARD_BYTES
+    if shard_bytes is not None:
+        corpus.SHARD_BYTES = shard_bytes
+    try:
+        res = CliRunner().invoke(app, [str(a) for a in args])
+    finally:
+        corpus.SHARD_BYTES = old
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return SimpleNamespace(returncode=res.exit_code, stdout=res.stdout_bytes, stderr=res.stderr_bytes)
 
 REMOVED = {"rule": "credits.photo-credit-line", "line": 3, "text": "Featured Image Credit: Alamy", "span": None}
 
