@@ -22,6 +22,7 @@ import typer
 from . import __version__, corpus
 from .config import Settings, load_settings
 from .engine import RuleSet, load_rules
+from .rules import matches_selector
 from .errors import CleanerError, RuleError
 
 EXIT_OK, EXIT_CHANGED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 123
@@ -66,21 +67,16 @@ def _split(values: Optional[List[str]]) -> list[str]:
 
 
 def _load(rules_dirs, select, ignore, no_bundled, console: Console, lang=None) -> RuleSet:
-    try:
-        rs = load_rules(
-            *rules_dirs, select=_split(select), ignore=_split(ignore), bundled=not no_bundled, lang=_split(lang)
-        )
+    try:  # load once; selectors are checked against everything that was loaded
+        everything = load_rules(*rules_dirs, bundled=not no_bundled)
     except CleanerError as exc:
         console.error(str(exc))
         raise typer.Exit(EXIT_USAGE)
-    known = None
     for sel in _split(select) + _split(ignore):
-        if known is None:
-            known = load_rules(*rules_dirs, bundled=not no_bundled).ids
-        if not any(r == sel or r.startswith(sel.rstrip(".") + ".") for r in known):
+        if not any(matches_selector(rid, [sel]) for rid in everything.ids):
             console.error(f"no rule or group named {sel!r} (see 'cleaner rules')")
             raise typer.Exit(EXIT_USAGE)
-    return rs
+    return everything.subset(_split(select), _split(ignore), _split(lang))
 
 
 def _summary(removals) -> str:
