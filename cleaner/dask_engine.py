@@ -237,7 +237,7 @@ def plan(
             continue
         for url, rel in items:
             src = Loc(url)
-            display = url if _is_url(raw) else (raw if rel == loc.name and not is_dir else os.path.join(raw, rel))
+            display = url if _is_url(raw) else os.path.join(raw, rel) if is_dir else raw  # as the local engine
             fmt = corpus.detect_format(Path(src.name))
             if fmt not in (JSONL, PARQUET):
                 unsupported.append(display)
