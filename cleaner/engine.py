@@ -11,7 +11,7 @@ from .errors import CleanerError
 from .kinds import Doc, DropBlock, DropLine, Rule, Strip, TruncateTail
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
 from .prefilter import Prefilter
-from .text import Line, normalise_doc
+from .text import Line, normalise_doc, prose_regions
 
 MAX_PASSES = 8
 # the pre-pass is built once a rule set has cleaned this much text: small jobs
@@ -58,11 +58,7 @@ def _regions(lines: list[Line]) -> tuple[int, int]:
     The engine computes the same on its own document model (``Doc.regions``);
     this form serves tools that work on :func:`cleaner.text.split_lines`.
     """
-    first = next((pos for pos, line in enumerate(lines) if not line.blank and line.prose), None)
-    if first is None:
-        return len(lines), -1
-    last = next(pos for pos in range(len(lines) - 1, first - 1, -1) if not lines[pos].blank and lines[pos].prose)
-    return first, last
+    return prose_regions(len(lines), lambda pos: not lines[pos].blank and lines[pos].prose)
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:

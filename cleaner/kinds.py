@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import regex
 
 from .errors import RuleTimeout
-from .text import Line, is_prose, word_count
+from .text import Line, is_prose, prose_regions, word_count
 
 WHERE = ("anywhere", "head", "tail", "edges")
 
@@ -119,12 +119,7 @@ class Doc:
     def regions(self) -> tuple[int, int]:
         """Positions of the first and last prose lines (n, -1 if none), computed once."""
         if self._regions is None:
-            first = next((p for p in range(self.n) if self.norms[p] and self.prose(p)), None)
-            if first is None:
-                self._regions = (self.n, -1)
-            else:
-                last = next(p for p in range(self.n - 1, first - 1, -1) if self.norms[p] and self.prose(p))
-                self._regions = (first, last)
+            self._regions = prose_regions(self.n, lambda p: bool(self.norms[p]) and self.prose(p))
         return self._regions
 
     def in_region(self, pos: int, where: str) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyarrow as pa

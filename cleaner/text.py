@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Callable
 
 import regex
 
@@ -99,7 +100,7 @@ class Line:
         """Reads as a sentence (computed once)."""
         p = self.__dict__.get("_prose")
         if p is None:
-            p = self.__dict__["_prose"] = bool(_TERMINAL.search(self.norm)) and self.words >= PROSE_MIN_WORDS
+            p = self.__dict__["_prose"] = is_prose(self.norm)
         return p
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
@@ -138,6 +139,18 @@ PROSE_MIN_WORDS = 8
 def word_count(s: str) -> int:
     """Words are whitespace-separated tokens (fast; "—" counts as one, which errs on keeping)."""
     return len(s.split())
+
+
+def prose_regions(n: int, prose_at: Callable[[int], bool]) -> tuple[int, int]:
+    """Positions of the first and last of ``n`` lines that read as prose ((n, -1) if none).
+
+    ``prose_at(pos)`` says whether line ``pos`` is a non-blank prose line; only the
+    lines up to the first and back from the end to the last are asked.
+    """
+    first = next((pos for pos in range(n) if prose_at(pos)), None)
+    if first is None:
+        return n, -1
+    return first, next(pos for pos in range(n - 1, first - 1, -1) if prose_at(pos))
 
 
 def is_prose(norm: str, min_words: int = PROSE_MIN_WORDS) -> bool:
