@@ -1,7 +1,7 @@
 """A deterministic, news-like synthetic corpus for speed and memory runs.
 
 Each document: a headline, sometimes a byline and stamp, 8-30 paragraphs of
-prose (sentences from a fixed vocabulary), a few boilerplate lines of the kinds
+prose (Zipf-weighted words from a news vocabulary), a few boilerplate lines of the kinds
 the bundled rules remove (credits, captions, promos, tag lists, calls to
 action, a recommendation block), and near misses that must stay. About 8 % of
 the lines are boilerplate, as on real extracted pages. Usage:
@@ -16,15 +16,43 @@ import json
 import random
 from pathlib import Path
 
-WORDS = (
-    "the council said on tuesday that it would review the plans for the new harbour terminal after "
-    "residents raised concerns about traffic noise and the cost of the project which has already "
-    "doubled since it was first proposed three years ago officials told reporters that the budget "
-    "was under pressure from rising energy prices and falling income from parking while opposition "
-    "members argued that the money should go to schools housing and local buses instead a spokesman "
-    "for the operator confirmed that talks were continuing and that no final decision had been taken "
-    "but added that the company remained committed to the town and to the jobs it had promised"
+# Prose is drawn word by word from a news vocabulary with Zipf-like weights (the
+# most frequent words first), so that lines look like real text to a pre-pass:
+# most words are common, a few are rare, and no two paragraphs are alike.
+FUNCTION = (
+    "the of and to a in that is was for on it with as at by he said from his be have are has but "
+    "not an they this which were had who their been would will its or more after she about over "
+    "than also up her into one two some when there could new other out them only last year first "
+    "people we all most can may time if while so before three under what because against what no "
+    "now since between where during many how much those these while our any such both through"
 ).split()
+CONTENT = (
+    "government council minister officials police week month company market prices city region "
+    "plans project report budget money cost costs residents families children school schools "
+    "hospital patients doctors health service services staff workers jobs wages strike union "
+    "election vote voters party leader president spokesman statement announced confirmed warned "
+    "added told according expected million billion percent rise fall growth inflation interest "
+    "rates bank energy gas oil supply demand shortage crisis local national international public "
+    "private security support funding tax spending cuts policy law court judge case investigation "
+    "evidence officers arrested charged trial weather storm flooding heat record temperatures "
+    "scientists research study data results university team technology software users online "
+    "platform network phone customers business firms industry match season club players coach "
+    "game final league fans stadium film music festival show book author history museum building "
+    "housing homes property rent transport rail train station airport flights passengers road "
+    "traffic river water food farmers land environment emissions power electricity wind solar "
+    "village town streets morning evening night committee inquiry review decision proposal measures "
+    "significant major key recent latest current former senior young older independent serious "
+    "difficult important increased reduced continued described suggested remained reported claimed "
+    "launched faced called across during without within around among despite following including "
+    "ahead further however although meanwhile instead already almost likely nearly recently "
+    "harbour bridge terminal ferry port coast island beach hotel tourism visitors restaurant "
+    "shops centre park garden library theatre church memorial anniversary celebration parade "
+    "volunteers charity donation appeal campaign petition protest march rally demonstration "
+    "contract tender developer construction site planning permission application objections "
+    "neighbours noise parking buses cycle lane pavement junction roundabout motorway tunnel"
+).split()
+VOCAB = FUNCTION + CONTENT
+WEIGHTS = [1 / (rank + 8) for rank in range(len(VOCAB))]
 NAMES = ["Jane Doe", "Tom Ellery", "María García", "Ahmed Khan", "Claire Dubois", "Peter Novak", "Yuki Sato"]
 AGENCIES = ["Reuters", "AFP via Getty Images", "Getty Images", "Alamy", "PA Media", "Shutterstock", "EPA"]
 PLACES = ["London", "Glasgow", "Bristol", "Cardiff", "Leeds", "Dublin", "Manchester"]
@@ -32,12 +60,15 @@ PLACES = ["London", "Glasgow", "Bristol", "Cardiff", "Leeds", "Dublin", "Manches
 
 def sentence(rng: random.Random) -> str:
     n = rng.randint(9, 26)
-    start = rng.randrange(len(WORDS) - n)
-    words = WORDS[start:start + n]
-    if rng.random() < 0.3:
+    words = rng.choices(VOCAB, WEIGHTS, k=n)
+    if rng.random() < 0.4:
         words[rng.randrange(n)] = rng.choice(PLACES)
+    if rng.random() < 0.3:
+        words.insert(rng.randrange(1, n), rng.choice(NAMES))
+    if n > 14 and rng.random() < 0.5:
+        words[rng.randrange(3, n - 3)] += ","
     s = " ".join(words)
-    return s[0].upper() + s[1:] + rng.choice([".", ".", ".", "?", "!"])
+    return s[0].upper() + s[1:] + rng.choice([".", ".", ".", ".", "?", "!"])
 
 
 def paragraph(rng: random.Random) -> str:
@@ -45,7 +76,7 @@ def paragraph(rng: random.Random) -> str:
 
 
 def headline(rng: random.Random) -> str:
-    return " ".join(w.capitalize() for w in rng.sample(WORDS, rng.randint(5, 11)))
+    return " ".join(w.capitalize() for w in rng.sample(CONTENT, rng.randint(5, 11)))
 
 
 BOILERPLATE = [

@@ -512,6 +512,11 @@ def test_cmd(
     except RuleError as exc:
         console.error(str(exc))
         raise typer.Exit(EXIT_USAGE)
+    from .lint import lint
+
+    warnings = lint(rules_)
+    for w in warnings:
+        console.warn(str(w))
     failures = []
     for r in rules_:
         failures.extend(check_examples(r))
@@ -519,7 +524,7 @@ def test_cmd(
         print(str(f))
     n_ex = sum(len(r.examples) for r in rules_)
     bad = len(failures)
-    print(f"{len(rules_)} rules, {n_ex} examples: {n_ex - bad} passed, {bad} failed")
+    print(f"{len(rules_)} rules, {n_ex} examples: {n_ex - bad} passed, {bad} failed, {len(warnings)} warnings")
     if failures:
         raise typer.Exit(EXIT_CHANGED)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import regex
+
 from .errors import CleanerError
 from .kinds import Doc, DropBlock, DropLine, Rule, Strip, TruncateTail
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
@@ -83,18 +85,26 @@ def _one_pass(
     """One pass of every rule; returns the new text, its lines' original numbers, removals."""
     view = normalise_doc(text)
     lines: list[int] | None = None
+    dups = True  # whether a dedupe rule may find anything
     if prefilter is not None:
         try:
             lines = prefilter.flag(view.encode("utf-8"))
         except UnicodeEncodeError:  # lone surrogates (bytes that were not UTF-8): no pre-pass
             lines = None
-        if lines == [] and not prefilter.always and not (prefilter.dedupe and _has_duplicates(view)):
+        dups = prefilter.dedupe and _has_duplicates(view)
+        if lines == [] and not prefilter.always and not dups:
             return text, index, []  # nothing any rule could touch: no per-line work at all
     texts, endings = _split(text)
     norms = list(map(str.strip, view.split("\n")[: len(texts)]))
     flagged = prefilter.by_rule(norms, lines) if lines is not None else None
-    doc = Doc(texts, endings, index, norms, flagged, prefilter.filtered if prefilter else frozenset())
+    filtered = prefilter.filtered if prefilter else frozenset()
+    doc = Doc(texts, endings, index, norms, flagged, filtered)
     for rule in rules:
+        # a rule the pre-pass narrows, with no line flagged for it, has nothing to do
+        if flagged is not None and rule.id in filtered and rule.id not in flagged:
+            continue
+        if not dups and rule.kind == "dedupe":
+            continue
         rule.apply(doc)
     if not doc.dropped and not doc.cuts:
         return text, index, []
@@ -110,11 +120,21 @@ def _one_pass(
     return out, [index[p] for p in kept], removals
 
 
+# whitespace as str.split() sees it, but the newline, as UTF-8 bytes (ASCII) ...
+_ASCII_WS = b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# ... and the rest of it (rare in the matching view: NFKC turns most odd spaces into " ")
+_OTHER_WS = regex.compile(r"[\x85\u1680\u2000-\u200a\u2028\u2029\u205f\u3000]")
+
+
 def _has_duplicates(view: str) -> bool:
-    """Whether any non-blank line occurs twice (before whitespace is collapsed: a cheap
-    necessary condition for a dedupe rule to fire)."""
-    lines = [x for x in map(str.split, view.split("\n")) if x]
-    return len({" ".join(x).casefold() for x in lines}) != len(lines)
+    """Whether any non-blank line occurs twice, ignoring case and whitespace (a
+    necessary condition for a dedupe rule to fire; no per-line Python work)."""
+    folded = view.casefold()
+    if not folded.isascii() and _OTHER_WS.search(folded):
+        return True  # cannot rule it out cheaply: let the dedupe rules look
+    keys = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_WS).split(b"\n")
+    lines = list(filter(None, keys))
+    return len(set(lines)) != len(lines)
 
 
 def _tidy(doc: Doc) -> list[int]:
@@ -184,12 +204,13 @@ class RuleSet:
             return None
         if self._prefilter is None and not self._built:
             self._built = True
-            patterns: dict[str, list[tuple[str, bool]]] = {}
+            patterns: dict[str, list[tuple[str, bool, bool]]] = {}
             for r in self.rules:
                 if isinstance(r, (DropLine, TruncateTail, Strip)):
-                    patterns[r.id] = [(p.source, r.ignorecase) for p in r.patterns]
+                    search = isinstance(r, Strip)
+                    patterns[r.id] = [(p.source, r.ignorecase, search) for p in r.patterns]
                 elif isinstance(r, DropBlock):
-                    patterns[r.id] = [(p.source, r.ignorecase) for p in r.headers]
+                    patterns[r.id] = [(p.source, r.ignorecase, False) for p in r.headers]
             pf = Prefilter(patterns)
             # rules that must look at lines whatever the pre-pass says: untranslatable
             # ones and ones without literals, unless bound to the head or tail (few lines)

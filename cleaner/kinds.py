@@ -148,6 +148,7 @@ class Pattern:
     compiled: Any
     rule_id: str
     timeout: float
+    line: int = 0  # where the pattern starts in its rule file (0: unknown)
 
     def fullmatch(self, line: Line) -> bool:
         try:

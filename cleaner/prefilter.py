@@ -73,20 +73,24 @@ class _State:
 
 
 def translate(
-    src: str, ignorecase: bool = False, verbose: bool = False, expand: bool = False, relax: bool = True
+    src: str, ignorecase: bool = False, verbose: bool = False, expand: bool = False, relax: bool = True,
+    mark: bool = True,
 ) -> str:
     """A RE2 pattern matching (at least) every string ``src`` matches somewhere.
 
     Anchors are dropped, so use it with search semantics, or wrap it. With
     ``expand``, calls to named groups are expanded two levels deep (deeper calls
     and recursion stay "any text"): bigger, but it keeps the literals that matter.
+    With ``expand``, positive lookarounds are kept as groups (``mark``), which
+    is right for reading off literals but not a pattern to match with; pass
+    ``mark=False`` for a pattern.
     """
     if expand:
-        out, bodies = _translate(src, ignorecase, verbose, None, True, relax)
+        out, bodies = _translate(src, ignorecase, verbose, None, mark, relax)
         for _ in range(2):
             if not regex.search(r"\(\?[&P]>?", src):
                 break
-            out, next_bodies = _translate(src, ignorecase, verbose, bodies, True, relax)
+            out, next_bodies = _translate(src, ignorecase, verbose, bodies, mark, relax)
             if next_bodies == bodies:
                 break
             bodies = next_bodies
@@ -375,7 +379,9 @@ def _group(st: _State) -> tuple[str, bool]:
         body = _seq(st)  # parsed and dropped...
         st.i += 1
         if positive and st.mark_lookaround:
-            return f"({body})", False  # ...or kept apart: what it requires is required
+            # ...or kept apart: what it requires is required. A lookahead is marked
+            # as a group holding only a group (it tells how a match goes on from here)
+            return (f"(({body}))" if rest[2] == "=" else f"({body})"), False
         return "", True
     if rest.startswith("(?P="):
         end = src.index(")", i)
@@ -445,13 +451,14 @@ MAX_ATOMS = 200
 
 
 @functools.lru_cache(maxsize=4096)
-def pattern_literals(src: str, ignorecase: bool) -> frozenset[str] | None:
-    """Required literals of one rule pattern (cached: rule sets share patterns)."""
-    found = required_literals(translate(src, ignorecase, expand=True))
+def pattern_literals(src: str, ignorecase: bool, strict: bool = True) -> frozenset[str] | None:
+    """Required literals of one rule pattern (cached: rule sets share patterns).
+    With ``strict``, literals of ordinary prose do not count."""
+    found = required_literals(translate(src, ignorecase, expand=True), strict)
     return frozenset(found) if found else None
 
 
-def required_literals(translated: str) -> set[str] | None:
+def required_literals(translated: str, strict: bool = True) -> set[str] | None:
     """Lowercase strings one of which occurs in every match of ``translated`` (or None).
 
     Works on the RE2 translation, read with Python's own regex parser: by then
@@ -465,8 +472,10 @@ def required_literals(translated: str) -> set[str] | None:
     except Exception:
         return None
     lits = _lits(list(tree))
-    if not lits or len(lits) > MAX_ATOMS or any(len(a) < MIN_ATOM and a.isalnum() for a in lits):
-        return None  # short words (not punctuation) occur everywhere: no narrowing
+    if not lits or len(lits) > MAX_ATOMS or any(len(a) < MIN_ATOM and a.isalnum() or not a.strip() for a in lits):
+        return None  # short words (not punctuation) and spaces occur everywhere: no narrowing
+    if strict and _score(lits)[0] == 0:
+        return None  # a literal of ordinary prose: no narrowing either
     return lits
 
 
@@ -474,11 +483,53 @@ def _py_escape(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
-def _score(lits: set[str] | None) -> tuple[int, int]:
+# Ordinary prose in the rules' languages (written for this purpose). A literal
+# found in it would flag most lines of real text, so it does not count as a
+# narrowing literal, and a loosened line pattern that fits one of its sentences
+# does not narrow anything either.
+COMMON_TEXT = """\
+The council said on Tuesday that the new bridge would open in the spring of next year, about two months later than planned.
+Residents who live near the river have complained for years about traffic, noise and the lack of a safe crossing for children.
+"We have listened to everyone, and we think this is the right design," the mayor told reporters after the meeting.
+Most of the money will come from a national fund, while the rest is expected to be raised through local taxes and private donors.
+According to the latest figures, more than 40,000 vehicles use the old crossing every day, which is twice what it was built for.
+However, some experts warn that the project could still be delayed if the price of steel continues to rise over the coming months.
+It is not yet clear what will happen to the shops on the other side of the street, but officials said they would help owners find new premises.
+She added that the city wants to make sure people can get to work, to school and to hospital without having to take a long detour.
+The first phase, which includes a new cycle path and wider pavements, should be finished before the summer holidays.
+In a statement, the company said it was confident about the timetable and had already ordered most of the materials it needs.
+The plan has three parts: a new road (paid for by the state), a cycle path and a bus lane – all of it open 24/7 by 2027.
+Prices rose 3.5% in May, up from 2.9% in April; food and energy costs - which make up a third of the index - led the rise.
+He said: "It's a good deal for the town." Others disagree, and the vote on 12/03 is expected to be close.
+What happens next? Nobody knows yet, but the story is far from over and we will share more news as it comes in.
+I never thought I would live to see it, she said, adding that she would like to read the report before the next meeting.
+The product was launched last month, and its content, price and release date were posted online with a link to the full details.
+Most people also want to know how much it will cost, who will pay and when the work will start.
+Our reporters have followed the case since it began, and many readers have written to us about it.
+Die Stadt will die neue Brücke im Frühjahr eröffnen, sagte der Bürgermeister am Dienstag nach einer Sitzung des Gemeinderats.
+Anwohner klagen seit Jahren über den Verkehr und den Lärm, und viele Eltern wünschen sich einen sicheren Schulweg für ihre Kinder.
+Nach Angaben der Verwaltung kostet das Projekt rund zwölf Millionen Euro, von denen der größte Teil aus Fördermitteln des Landes kommt.
+Kritiker befürchten jedoch, dass sich die Bauarbeiten wegen steigender Preise noch weiter verzögern könnten.
+Le conseil municipal a annoncé mardi que le nouveau pont ouvrira au printemps prochain, avec deux mois de retard sur le calendrier prévu.
+Les habitants du quartier se plaignent depuis des années de la circulation et du bruit, selon une étude publiée par la mairie.
+El ayuntamiento anunció el martes que el nuevo puente se abrirá en primavera, aunque los vecinos temen nuevos retrasos en las obras.
+Según los datos más recientes, más de cuarenta mil vehículos cruzan cada día el puente antiguo, el doble de lo previsto.
+Il sindaco ha detto martedì che il nuovo ponte sarà aperto in primavera, anche se i lavori sono in ritardo di due mesi.
+Secondo gli ultimi dati, ogni giorno più di quarantamila veicoli attraversano il vecchio ponte, che non era stato costruito per questo.
+De gemeente maakte dinsdag bekend dat de nieuwe brug in het voorjaar opengaat, twee maanden later dan gepland.
+Volgens de laatste cijfers rijden er elke dag meer dan veertigduizend auto's over de oude brug, het dubbele van wat ooit werd verwacht.
+A prefeitura anunciou na terça-feira que a nova ponte será aberta na primavera, com dois meses de atraso em relação ao previsto.
+"""
+_COMMON = COMMON_TEXT.lower()
+
+
+def _score(lits: set[str] | None) -> tuple[int, int, int]:
     if not lits:
-        return (-1, 0)
-    # longer is rarer; a punctuation mark is worth about a short word
-    return (min(len(a) if any(c.isalnum() for c in a) else 2 for a in lits), -len(lits))
+        return (-1, 0, 0)
+    # a literal of ordinary prose narrows nothing; then longer is rarer (a
+    # punctuation mark is worth about a short word), and fewer is better
+    common = any(a in _COMMON for a in lits)
+    return (0 if common else 1, min(len(a) if any(c.isalnum() for c in a) else 2 for a in lits), -len(lits))
 
 
 def _lits(items: list) -> set[str] | None:
@@ -526,53 +577,244 @@ def _lits(items: list) -> set[str] | None:
 # --- the pre-pass ------------------------------------------------------------------------
 
 
+# Lines a shape must not fit for it to narrow anything: blank ones and the
+# sentences of ordinary prose. A literal-less rule whose shape fits one of them
+# looks at every line of its region instead (``cleaner test`` says so).
+PROBES = ("", " ", *COMMON_TEXT.splitlines())
+
+
+def _span_finder(compiled):
+    """``find(data: bytes, pos=0) -> (start, end) | None`` for a compiled RE2 pattern,
+    without the wrapper's per-call work (str offsets, match objects) when the
+    binding lets us."""
+    try:
+        rx = compiled._regexp
+        unanchored = re2._re2.RE2.Anchor.UNANCHORED
+        match = rx.Match
+
+        def find(data: bytes, pos: int = 0):
+            span = match(unanchored, data, pos, len(data))[0]
+            return span if span[0] >= 0 else None
+
+        find(b"")
+        return find
+    except Exception:  # another binding: go through its public API
+        search = compiled.search
+
+        def find(data: bytes, pos: int = 0):
+            m = search(data, pos)
+            return m.span() if m is not None else None
+
+        return find
+
+
+def _derive(src: str, ignorecase: bool, search: bool) -> dict:
+    """What the pre-pass needs to know about one pattern (a JSON-able dict):
+    its shape, its literals, its head, or why it cannot be narrowed."""
+    try:
+        narrow = translate(src, ignorecase, expand=True, mark=False)
+        if len(narrow) > SHAPE_MAX_CHARS:
+            narrow = translate(src, ignorecase)
+        lits = pattern_literals(src, ignorecase)
+    except (Untranslatable, ValueError, IndexError) as exc:
+        return {"error": str(exc) or type(exc).__name__}
+    out = {"shape": narrow if search else f"^{EDGE}{narrow}{EDGE}$",
+           "lits": sorted(lits) if lits else None, "head": None, "common_lits": None, "why": ""}
+    if lits:
+        return out
+    out["head"], out["why"] = _narrow_head(src, ignorecase, search)
+    if out["head"] is None:
+        try:
+            common = pattern_literals(src, ignorecase, strict=False)
+        except (Untranslatable, ValueError, IndexError):
+            common = None
+        out["common_lits"] = sorted(common) if common else None
+    return out
+
+
+class _DiskCache:
+    """Derived pre-pass forms, kept between runs (deriving them for the bundled rules
+    takes about a second; reading them back, milliseconds). Keyed by the pattern and
+    by this module's own source, so a change to the translator starts afresh. A
+    cache that cannot be read or written is simply not used."""
+
+    def __init__(self, path, data: dict):
+        self.path = path
+        self.data = data
+        self.dirty = False
+
+    @classmethod
+    def load(cls) -> "_DiskCache":
+        import hashlib
+        import json
+        import os
+        from pathlib import Path
+
+        path = None
+        try:
+            base = os.environ.get("CLEANER_CACHE_DIR") or os.path.join(
+                os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "cleaner")
+            if base.lower() not in ("0", "off", "none"):
+                tag = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+                path = Path(base) / f"prefilter-{tag}.json"
+        except Exception:
+            path = None
+        data: dict = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except Exception:
+                data = {}
+        return cls(path, data if isinstance(data, dict) else {})
+
+    def get(self, src: str, ignorecase: bool, search: bool) -> dict:
+        key = f"{int(ignorecase)}{int(search)}{src}"
+        found = self.data.get(key)
+        if not isinstance(found, dict):
+            found = self.data[key] = _derive(src, ignorecase, search)
+            self.dirty = True
+        return found
+
+    def save(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        import json
+        import os
+        import tempfile
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".prefilter-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.data, fh)
+            os.replace(tmp, self.path)
+        except Exception:
+            pass
+
+
+def _narrow_head(src: str, ignorecase: bool, search: bool) -> tuple[str | None, str]:
+    """How every match of a pattern begins (at a line start, for a line pattern),
+    as a RE2 pattern that fits no line of ordinary prose; or None and why. When the
+    whole pattern renders, a line pattern's head is anchored at the line end too."""
+    why = "no literal and no solid beginning"
+    for budget in HEAD_SOLID:
+        found = pattern_head(src, ignorecase, budget)
+        if found is None:
+            continue
+        h, whole = found
+        if search:
+            head = h
+        else:
+            head = f"^{EDGE}(?:{h})" + (f"{EDGE}$" if whole else "")
+        try:
+            compiled = re2.compile(head, _re2_options())
+        except Exception:
+            continue
+        fits = next((p for p in PROBES if compiled.search(p)), None)
+        if fits is None:
+            return head, ""
+        why = f"the beginning of its loosened pattern fits the line {fits!r}"
+    return None, why
+
+
+def _re2_options(max_mem: int = MAX_MEM):
+    opts = re2.Options()
+    opts.max_mem = max_mem
+    opts.never_capture = True
+    opts.log_errors = False
+    return opts
+
+
 class Prefilter:
     """Which lines each rule may fire on, found without touching most lines.
 
-    Every rule's patterns are loosened into RE2 form (``translate``), and from
-    that the literals one of which every match must contain are read off
-    (``required_literals``). One RE2 pass over the whole document, with all
-    those literals, flags the lines that contain any of them; a flagged line
-    is then matched exactly by the rules whose literals it contains. Rules
-    with no usable literal are in ``loose`` and look at every line (of their
-    region); untranslatable ones are in ``untranslatable`` and do the same.
+    Every rule pattern is loosened into RE2 form (``translate``). Two things
+    are read off that translation:
+
+    - its *literals*: strings one of which every match contains
+      (``required_literals``);
+    - its *shape*: the translation itself, anchored to a whole line for line
+      rules (``^ ... $``), as it is for ``strip`` rules.
+
+    One RE2 pass over the whole document looks for every rule's literals and,
+    for rules without literals, their shapes; it flags the lines holding any.
+    On a flagged line a RE2 set tells which rules' literals it holds, and the
+    rule's shape must fit the line too: only then does the exact pattern run.
+    A rule with neither usable literals nor a narrow shape is in ``always``
+    and looks at every line of its region (correct, only slower).
     """
 
-    def __init__(self, patterns: dict[str, list[tuple[str, bool]]]):
+    def __init__(self, patterns: dict[str, list[tuple[str, bool, bool]]]):
+        """``patterns``: rule id -> [(source, ignorecase, search)], where ``search``
+        is True for patterns that match anywhere in a line (``strip``) and False
+        for patterns that must match a whole line."""
         self.untranslatable: dict[str, str] = {}
-        self.loose: set[str] = set()
+        self.loose: set[str] = set()  # rules without usable literals
         self.atoms: dict[str, tuple[str, ...]] = {}
+        self.shapes: dict[str, str] = {}  # rule id -> RE2 source of its shape
+        self.heads: dict[str, str] = {}  # rule id -> how matches of its literal-less patterns begin
+        self.weak: dict[str, str] = {}  # rules the pre-pass cannot narrow, and why
         self.available = re2 is not None
+        self.always: list[str] = []
+        self.dedupe = False
         self._search = None
-        self._per_rule: list | None = None
+        self._per_rule: tuple | None = None
+        self._shape_match: dict[str, object] = {}
+        self.filtered: frozenset[str] = frozenset()
+        if not self.available:
+            return
+        cache = _DiskCache.load()
         for rid, pats in patterns.items():
-            try:
-                found_all = [pattern_literals(p, ic) for p, ic in pats]
-            except (Untranslatable, ValueError, IndexError) as exc:
-                self.untranslatable[rid] = str(exc) or type(exc).__name__
+            derived = [cache.get(src, ic, search) for src, ic, search in pats]
+            bad = next((d["error"] for d in derived if "error" in d), None)
+            if bad is not None:
+                self.untranslatable[rid] = bad
                 continue
+            self.shapes[rid] = "|".join(d["shape"] for d in derived)
+            # each pattern is found by its literals, or else by how it begins, or else by
+            # literals that ordinary prose has too (many lines, but not every line)
             lits: set[str] = set()
-            for found in found_all:
-                if found is None:
-                    lits = set()
-                    break
-                lits |= found
-            if lits:
-                self.atoms[rid] = tuple(sorted(lits))
-            else:
+            heads: list[str] = []
+            for d in derived:
+                if d["lits"]:
+                    lits.update(d["lits"])
+                    continue
                 self.loose.add(rid)
-        self.filtered = frozenset(self.atoms)
-        if self.available and self.atoms:
-            opts = re2.Options()
-            opts.max_mem = MAX_MEM
-            opts.never_capture = True
-            opts.log_errors = False
-            opts.case_sensitive = False
+                if d["head"]:
+                    heads.append(d["head"])
+                elif d["common_lits"]:
+                    lits.update(d["common_lits"])
+                else:
+                    self.weak[rid] = d["why"]
+                    break
+            else:
+                if lits:
+                    self.atoms[rid] = tuple(sorted(lits))
+                if heads:
+                    self.heads[rid] = "|".join(heads)
+        cache.save()
+        self.filtered = frozenset(self.atoms) | frozenset(self.heads)
+        if self.available and self.filtered:
             alts = sorted({a for atoms in self.atoms.values() for a in atoms}, key=len, reverse=True)
-            self._search = re2.compile("|".join(re2.escape(a) for a in alts), opts).search
+            parts = ["(?i:" + "|".join(re2.escape(a) for a in alts) + ")"] if alts else []
+            parts += [self.heads[rid] for rid in sorted(self.heads)]
+            self._search = _span_finder(re2.compile("(?m)" + "|".join(parts), _re2_options()))
+
+    def _shape(self, rid: str):
+        """The compiled shape of a rule (its ``search``), or None if RE2 refuses it."""
+        try:
+            return self._shape_match[rid]
+        except KeyError:
+            pass
+        try:
+            fn = _span_finder(re2.compile(self.shapes[rid], _re2_options(SHAPE_MAX_MEM)))
+        except Exception:
+            fn = None
+        self._shape_match[rid] = fn
+        return fn
 
     def flag(self, view: bytes) -> list[int]:
-        """Line numbers (0-based, ascending) of the lines holding any rule's literal."""
+        """Line numbers (0-based, ascending) of the lines any rule may fire on."""
         search = self._search
         if search is None:
             return []
@@ -583,7 +825,7 @@ class Prefilter:
             m = search(view, pos)
             if m is None:
                 break
-            s, e = m.span()
+            s, e = m
             line = line_at_pos + view.count(b"\n", pos, s)
             out.append(line)
             nxt = view.find(b"\n", e)
@@ -594,26 +836,36 @@ class Prefilter:
         return out
 
     def by_rule(self, norms: list[str], lines: list[int]) -> dict[str, list[int]]:
-        """For flagged lines, which rules' literals each one holds."""
+        """For flagged lines, the rules whose literals (or shape) each one holds
+        and whose shape fits it."""
         if self._per_rule is None:
-            opts = re2.Options()
-            opts.case_sensitive = False
-            opts.never_capture = True
-            opts.log_errors = False
-            rset = re2.Set.SearchSet(opts)
+            rset = re2.Set.SearchSet(_re2_options())
             ids = []
-            for rid, lits in self.atoms.items():
-                rset.Add("|".join(re2.escape(a) for a in lits))
+            for rid in sorted(self.filtered):
+                parts = [self.heads[rid]] if rid in self.heads else []
+                if rid in self.atoms:
+                    parts.append("(?i:" + "|".join(re2.escape(a) for a in self.atoms[rid]) + ")")
+                rset.Add("|".join(parts))
                 ids.append(rid)
             rset.Compile()
-            self._per_rule = (rset.Match, ids)
-        match, ids = self._per_rule
+            checks = list(ids)
+            self._per_rule = (rset.Match, ids, checks)
+        match, ids, checks = self._per_rule
+        shapes = self._shape_match
         n = len(norms)
         out: dict[str, list[int]] = {}
         for pos in lines:
-            if pos < n:
-                for i in match(norms[pos]) or ():
-                    out.setdefault(ids[i], []).append(pos)
+            if pos >= n:
+                continue
+            b = norms[pos].encode("utf-8", "surrogatepass")
+            if not b:
+                continue  # no rule looks at a blank line
+            for i in match(b) or ():
+                rid = checks[i]
+                shape = shapes[rid] if rid in shapes else self._shape(rid)
+                if shape is not None and shape(b) is None:
+                    continue
+                out.setdefault(rid, []).append(pos)
         return out
 
 
@@ -630,3 +882,151 @@ def _problem(pattern: str) -> str | None:
         # it would flag every line for every rule: better to let this rule see all lines
         return "the loosened pattern matches an empty line"
     return None
+
+
+# --- line heads ----------------------------------------------------------------------------
+
+HEAD_SOLID = (4, 8, 14, 10**6)  # solid characters a head takes, tried in turn until one narrows
+HEAD_MAX_CHARS = 20000
+SHAPE_MAX_CHARS = 12_000
+SHAPE_MAX_MEM = 8 << 20  # per rule shape, run on one line at a time
+
+
+def _re2_char(code: int) -> str:
+    c = chr(code)
+    return c if c.isascii() and c.isalnum() else f"\\x{{{code:x}}}"
+
+
+def _re2_class(items) -> str | None:
+    from re._constants import CATEGORY, LITERAL, NEGATE, RANGE
+
+    cats = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+            "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
+    out = []
+    for op, arg in items:
+        if op is NEGATE:
+            out.append("^")
+        elif op is LITERAL:
+            out.append(_re2_char(arg))
+        elif op is RANGE:
+            out.append(f"{_re2_char(arg[0])}-{_re2_char(arg[1])}")
+        elif op is CATEGORY and str(arg) in cats:
+            out.append(cats[str(arg)])
+        else:
+            return None
+    return "[" + "".join(out) + "]"
+
+
+def _class_size(items) -> int:
+    from re._constants import LITERAL, NEGATE, RANGE
+
+    n = 0
+    for op, arg in items:
+        if op is NEGATE:
+            return 10**6
+        if op is LITERAL:
+            n += 1
+        elif op is RANGE:
+            n += arg[1] - arg[0] + 1
+        else:
+            n += 100
+    return n
+
+
+def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
+    """A RE2 pattern for how every match of a sequence of parsed items begins.
+
+    Returns (pattern, solid characters it requires, whether it covers the whole
+    sequence). Stops after ``budget`` solid characters, or before anything it
+    cannot render; stopping early only makes the head match more lines.
+    """
+    from re._constants import (AT, BRANCH, CATEGORY, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
+                               NOT_LITERAL, SUBPATTERN, ANY, SRE_FLAG_IGNORECASE)
+
+    out: list[str] = []
+    solid = 0
+    items = list(items)
+    for k, (op, arg) in enumerate(items):
+        if solid >= budget:
+            return "".join(out), solid, False
+        if op is LITERAL:
+            out.append(_re2_char(arg))
+            solid += 1
+        elif op is NOT_LITERAL:
+            out.append(f"[^{_re2_char(arg)}]")
+        elif op is ANY:
+            out.append(r"[^\n]")
+        elif op is IN:
+            cls = _re2_class(arg)
+            if cls is None:
+                return "".join(out), solid, False
+            out.append(cls)
+            solid += 1 if _class_size(arg) <= 12 else 0
+        elif op is AT:
+            continue
+        elif op is SUBPATTERN and arg[0] is not None:
+            # a kept lookaround (see _group): a lookahead tells how the rest begins
+            body = list(arg[-1])
+            if len(body) == 1 and body[0][0] is SUBPATTERN and body[0][1][0] is not None:
+                h, s, _ = _head(list(body[0][1][-1]), budget - solid, icase)
+                if s > 0:
+                    rest_h, rest_s, rest_whole = _head(items[k + 1:], budget - solid, icase)
+                    if rest_s <= s:
+                        return "".join(out) + f"(?:{h})", solid + s, False
+                    return "".join(out) + rest_h, solid + rest_s, rest_whole
+            continue
+        elif op is SUBPATTERN:
+            flags = arg[1] or 0
+            inner_icase = icase or bool(flags & SRE_FLAG_IGNORECASE)
+            h, s, whole = _head(list(arg[-1]), budget - solid, inner_icase)
+            out.append(("(?i:" if inner_icase and not icase else "(?:") + h + ")")
+            solid += s
+            if not whole:
+                return "".join(out), solid, False
+        elif op is BRANCH:
+            heads = [_head(list(b), budget - solid, icase) for b in arg[1]]
+            out.append("(?:" + "|".join(h for h, _, _ in heads) + ")")
+            solid += min(s for _, s, _ in heads)
+            if not all(w for _, _, w in heads):
+                return "".join(out), solid, False
+        elif op in (MAX_REPEAT, MIN_REPEAT):
+            lo, hi, body = arg
+            h, s, whole = _head(list(body), 10**6, icase)
+            if whole and len(h) <= 1500:
+                hi_s = "" if hi is MAXREPEAT_ else str(hi)
+                out.append(f"(?:{h}){{{lo},{hi_s}}}" if (lo, hi_s) != (0, "") else f"(?:{h})*")
+                solid += s * lo
+                continue
+            if lo >= 1:
+                h, s, _ = _head(list(body), budget - solid, icase)
+                out.append(f"(?:{h})")
+                solid += s
+            return "".join(out), solid, False
+        elif op is CATEGORY:
+            cls = _re2_class([(op, arg)])
+            if cls is None:
+                return "".join(out), solid, False
+            out.append(cls)
+        else:
+            return "".join(out), solid, False
+    return "".join(out), solid, True
+
+
+from re._constants import MAXREPEAT as MAXREPEAT_  # noqa: E402
+
+
+def pattern_head(src: str, ignorecase: bool, budget: int) -> tuple[str, bool] | None:
+    """How every match of a rule pattern begins, as a RE2 pattern, and whether that
+    is the whole (loosened) pattern; None if it requires nothing solid."""
+    import re._parser as sre_parse
+
+    translated = translate(src, ignorecase, expand=True)
+    py = regex.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: _py_escape(int(m.group(1), 16)), translated)
+    try:
+        tree = sre_parse.parse(py)
+    except Exception:
+        return None
+    h, solid, whole = _head(list(tree), budget, False)
+    if solid == 0 or len(h) > HEAD_MAX_CHARS:
+        return None
+    return h, whole

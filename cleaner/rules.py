@@ -122,7 +122,7 @@ def _compile(
         at = f" at position {pos}" if pos is not None else ""
         msg = str(exc).split(" at position")[0]
         raise RuleError(where.path, where.line, key, f"invalid regex '{src}'{at}: {msg}") from None
-    return Pattern(src, compiled, rid, timeout)
+    return Pattern(src, compiled, rid, timeout, where.line)
 
 
 def _patterns(value: Any, node: _Node, key: str, flags: int, rid: str, timeout: float):

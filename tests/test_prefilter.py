@@ -94,3 +94,54 @@ def test_without_re2_the_plain_engine_gives_the_same(monkeypatch):
     assert rs.prefilter is None
     for text in TEXTS:
         assert rs.apply(text) == RuleSet(ALL.rules, prefilter=False).apply(text)
+
+
+def test_derived_forms_are_cached_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLEANER_CACHE_DIR", str(tmp_path))
+    pats = {r.id: [(p.source, r.ignorecase, r.kind == "strip") for p in getattr(r, "patterns", [])]
+            for r in ALL.rules if r.kind in ("drop-line", "strip")}
+    first = pf_mod.Prefilter(pats)
+    files = list(tmp_path.glob("prefilter-*.json"))
+    assert len(files) == 1
+    # a second build reads them back instead of deriving them again
+    monkeypatch.setattr(pf_mod, "_derive", lambda *a: (_ for _ in ()).throw(AssertionError("derived again")))
+    second = pf_mod.Prefilter(pats)
+    assert (second.atoms, second.heads, second.weak) == (first.atoms, first.heads, first.weak)
+
+
+def test_a_broken_cache_file_is_ignored_and_rewritten(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLEANER_CACHE_DIR", str(tmp_path))
+    rule = ALL["cta.advertisement"]
+    pats = {rule.id: [(p.source, rule.ignorecase, False) for p in rule.patterns]}
+    pf_mod.Prefilter(pats)
+    (path,) = tmp_path.glob("prefilter-*.json")
+    path.write_text("{not json", encoding="utf-8")
+    again = pf_mod.Prefilter(pats)
+    assert rule.id in again.filtered
+    assert path.read_text(encoding="utf-8").startswith("{")
+
+
+def test_unwritable_cache_dir_still_works(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CLEANER_CACHE_DIR", str(blocker / "sub"))  # cannot be created
+    rule = ALL["cta.advertisement"]
+    pf = pf_mod.Prefilter({rule.id: [(p.source, rule.ignorecase, False) for p in rule.patterns]})
+    assert rule.id in pf.filtered
+
+
+def test_a_rule_without_literals_is_found_by_how_its_lines_begin():
+    # "By" is too short to be a literal; the line start narrows the rule instead
+    rules = load_rules(RULES, bundled=False, select=["bylines.by-author"])
+    pf = RuleSet(rules.rules, prefilter=True).prefilter
+    assert "bylines.by-author" in pf.heads
+    text = "By Jane Doe\nThe council said on Monday that the bridge would reopen in the spring.\n"
+    flagged = pf.flag(text.encode())
+    assert flagged == [0]
+
+
+def test_prose_literals_do_not_narrow():
+    # a literal of ordinary prose would flag most lines: it does not count
+    assert pf_mod.required_literals(pf_mod.translate(r"the\s+\w+")) is None
+    assert pf_mod.required_literals(pf_mod.translate(r"the\s+\w+"), strict=False) == {"the"}
+    assert pf_mod.required_literals(pf_mod.translate(r"Shutterstock")) == {"shutterstock"}
