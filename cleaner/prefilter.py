@@ -33,6 +33,10 @@ MAX_MEM = 64 << 20
 # small and sits at the edge of every line pattern). Never \n: a line never holds
 # one, and keeping it out stops a match from spanning lines.
 NONASCII = r"\x{80}-\x{10FFFF}"
+# Unicode categories RE2 knows, kept exact in heads (as private-use placeholders
+# while the head is read with Python's parser; see _re2_char)
+EXACT_CATEGORIES = ("Lu", "Ll", "Lt", "Lm", "Lo", "L", "N", "Nd")
+PLACEHOLDER = 0xF0000
 _S = r"\t\x0b\x0c\r\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000} "
 EDGE = f"[{_S}]*"
 ANY = r"[^\n]"
@@ -70,11 +74,12 @@ class _State:
     mark_lookaround: bool = False  # keep positive lookarounds as capturing groups (for literals)
     relax: bool = True  # widen large counted repeats (smaller automata); off to measure widths
     negated_class: bool = False  # inside [^...]: Unicode classes give only their ASCII part
+    exact: bool = False  # keep Unicode categories (\p{Lu} ...) as placeholders (for heads)
 
 
 def translate(
     src: str, ignorecase: bool = False, verbose: bool = False, expand: bool = False, relax: bool = True,
-    mark: bool = True,
+    mark: bool = True, exact: bool = False,
 ) -> str:
     """A RE2 pattern matching (at least) every string ``src`` matches somewhere.
 
@@ -86,11 +91,11 @@ def translate(
     ``mark=False`` for a pattern.
     """
     if expand:
-        out, bodies = _translate(src, ignorecase, verbose, None, mark, relax)
+        out, bodies = _translate(src, ignorecase, verbose, None, mark, relax, exact)
         for _ in range(2):
             if not regex.search(r"\(\?[&P]>?", src):
                 break
-            out, next_bodies = _translate(src, ignorecase, verbose, bodies, mark, relax)
+            out, next_bodies = _translate(src, ignorecase, verbose, bodies, mark, relax, exact)
             if next_bodies == bodies:
                 break
             bodies = next_bodies
@@ -113,9 +118,10 @@ def translate(
 
 
 def _translate(
-    src: str, ignorecase: bool, verbose: bool, calls: dict[str, str] | None, mark: bool = False, relax: bool = True
+    src: str, ignorecase: bool, verbose: bool, calls: dict[str, str] | None, mark: bool = False, relax: bool = True,
+    exact: bool = False,
 ) -> tuple[str, dict[str, str]]:
-    st = _State(src, verbose, ignorecase, calls=calls, mark_lookaround=mark, relax=relax)
+    st = _State(src, verbose, ignorecase, calls=calls, mark_lookaround=mark, relax=relax, exact=exact)
     # global inline flags at the very start: (?x), (?xi), (?V1) ...
     m = regex.match(r"\(\?([aiLmsuxVfbrwe01]+)\)", src)
     if m:
@@ -259,6 +265,9 @@ def _escape(st: _State, in_class: bool) -> tuple[str, bool]:
         name = m.group(2) or m.group(3)
         st.i += m.end()
         negated = (c == "P") != bool(m.group(1))
+        if st.exact and not negated and not st.ignorecase and not st.negated_class and name in EXACT_CATEGORIES:
+            ph = f"\\x{{{PLACEHOLDER + EXACT_CATEGORIES.index(name):x}}}"
+            return (ph if in_class else f"[{ph}]"), False
         try:
             members = _ascii_members(f"\\p{{{name}}}", st.ignorecase)
         except regex.error:
@@ -893,6 +902,8 @@ SHAPE_MAX_MEM = 8 << 20  # per rule shape, run on one line at a time
 
 
 def _re2_char(code: int) -> str:
+    if PLACEHOLDER <= code < PLACEHOLDER + len(EXACT_CATEGORIES):
+        return f"\\p{{{EXACT_CATEGORIES[code - PLACEHOLDER]}}}"
     c = chr(code)
     return c if c.isascii() and c.isalnum() else f"\\x{{{code:x}}}"
 
@@ -969,11 +980,8 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
             body = list(arg[-1])
             if len(body) == 1 and body[0][0] is SUBPATTERN and body[0][1][0] is not None:
                 h, s, _ = _head(list(body[0][1][-1]), budget - solid, icase)
-                if s > 0:
-                    rest_h, rest_s, rest_whole = _head(items[k + 1:], budget - solid, icase)
-                    if rest_s <= s:
-                        return "".join(out) + f"(?:{h})", solid + s, False
-                    return "".join(out) + rest_h, solid + rest_s, rest_whole
+                if s > 0:  # a lookahead is usually a rule author's fast path: take it
+                    return "".join(out) + f"(?:{h})", solid + s, False
             continue
         elif op is SUBPATTERN:
             flags = arg[1] or 0
@@ -1020,7 +1028,7 @@ def pattern_head(src: str, ignorecase: bool, budget: int) -> tuple[str, bool] | 
     is the whole (loosened) pattern; None if it requires nothing solid."""
     import re._parser as sre_parse
 
-    translated = translate(src, ignorecase, expand=True)
+    translated = translate(src, ignorecase, expand=True, exact=True)
     py = regex.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: _py_escape(int(m.group(1), 16)), translated)
     try:
         tree = sre_parse.parse(py)
