@@ -697,6 +697,9 @@ class _DiskCache:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(self.data, fh)
             os.replace(tmp, self.path)
+            for old in self.path.parent.glob("prefilter-*.json"):
+                if old != self.path:  # made by another version of this module
+                    old.unlink()
         except Exception:
             pass
 
@@ -724,6 +727,33 @@ def _narrow_head(src: str, ignorecase: bool, search: bool) -> tuple[str | None, 
             return head, ""
         why = f"the beginning of its loosened pattern fits the line {fits!r}"
     return None, why
+
+
+def _trim_heap() -> None:
+    """Give the memory the derivation freed back to the system (glibc keeps it
+    otherwise, and a long streaming run would carry it as resident memory)."""
+    try:
+        import ctypes
+        import gc
+
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except Exception:
+        pass
+
+
+def _set_test(one):
+    """``test(data: bytes) -> True | None`` for a compiled one-pattern RE2 set."""
+    try:
+        match = one._set.Match  # the binding's own object: no wrapper per call
+        match(b"")
+    except Exception:
+        match = one.Match
+
+    def test(data: bytes):
+        return True if match(data) else None
+
+    return test
 
 
 def _re2_options(max_mem: int = MAX_MEM):
@@ -802,6 +832,8 @@ class Prefilter:
                 if heads:
                     self.heads[rid] = "|".join(heads)
         cache.save()
+        del cache
+        _trim_heap()
         self.filtered = frozenset(self.atoms) | frozenset(self.heads)
         if self.available and self.filtered:
             alts = sorted({a for atoms in self.atoms.values() for a in atoms}, key=len, reverse=True)
@@ -810,13 +842,19 @@ class Prefilter:
             self._search = _span_finder(re2.compile("(?m)" + "|".join(parts), _re2_options()))
 
     def _shape(self, rid: str):
-        """The compiled shape of a rule (its ``search``), or None if RE2 refuses it."""
+        """A test of the rule's shape on one line (bytes -> truthy or None), or None if
+        RE2 refuses it. A one-pattern RE2 set: it only says whether, so it runs one
+        forward automaton (no second, reversed one to find where a match starts)."""
         try:
             return self._shape_match[rid]
         except KeyError:
             pass
         try:
-            fn = _span_finder(re2.compile(self.shapes[rid], _re2_options(SHAPE_MAX_MEM)))
+            one = re2.Set.SearchSet(_re2_options(SHAPE_MAX_MEM))
+            if one.Add(self.shapes[rid]) < 0:
+                raise ValueError
+            one.Compile()
+            fn = _set_test(one)
         except Exception:
             fn = None
         self._shape_match[rid] = fn
@@ -848,7 +886,7 @@ class Prefilter:
         """For flagged lines, the rules whose literals (or shape) each one holds
         and whose shape fits it."""
         if self._per_rule is None:
-            rset = re2.Set.SearchSet(_re2_options())
+            rset = re2.Set.SearchSet(_re2_options(20 << 20))
             ids = []
             for rid in sorted(self.filtered):
                 parts = [self.heads[rid]] if rid in self.heads else []
@@ -897,8 +935,8 @@ def _problem(pattern: str) -> str | None:
 
 HEAD_SOLID = (4, 8, 14, 10**6)  # solid characters a head takes, tried in turn until one narrows
 HEAD_MAX_CHARS = 20000
-SHAPE_MAX_CHARS = 12_000
-SHAPE_MAX_MEM = 8 << 20  # per rule shape, run on one line at a time
+SHAPE_MAX_CHARS = 6_000
+SHAPE_MAX_MEM = 2 << 20  # per rule shape, run on one line at a time
 
 
 def _re2_char(code: int) -> str:
