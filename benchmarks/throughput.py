@@ -225,6 +225,8 @@ def main() -> None:
     ap.add_argument("--html-pages", type=int, default=40)
     ap.add_argument("--quick", action="store_true", help="small sizes, one round")
     ap.add_argument("--json", type=Path, help="write the results here too")
+    ap.add_argument("--real", type=Path, help="also time the library and the naive loop on real extracted "
+                    "text: a folder of *.txt files (e.g. ../shared/eval/data/wcxb-dev, its *.traf.txt)")
     args = ap.parse_args()
     if args.quick:
         args.sample_mib, args.jsonl_mib, args.rounds, args.html_pages = 0.5, 2, 1, 5
@@ -269,6 +271,23 @@ def main() -> None:
     if grep_t:
         results["grep_MBps"] = round(mb(size) / med(grep_t), 2)
         results["library_vs_grep"] = round(med(r_grep), 2)
+
+    if args.real:
+        real = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(args.real.glob("*.traf.txt"))
+                or sorted(args.real.glob("*.txt"))]
+        rsize = sum(len(d.encode()) for d in real)
+        time_library(lib, real)  # its automata meet this text once untimed, as above
+        rl, rn, rr = [], [], []
+        for _ in range(args.rounds):
+            a = time_library(lib, real)
+            b = time_naive(rules, real)
+            rl.append(a)
+            rn.append(b)
+            rr.append(b / a)
+        results["real_MB"] = round(mb(rsize), 2)
+        results["real_library_MBps"] = round(mb(rsize) / statistics.median(rl), 2)
+        results["real_naive_MBps"] = round(mb(rsize) / statistics.median(rn), 2)
+        results["real_library_vs_naive"] = round(statistics.median(rr), 2)
 
     # CLI end to end on JSONL
     src = tmp / "corpus.jsonl"

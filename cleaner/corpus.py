@@ -239,7 +239,9 @@ def _shards(task: Task, jobs: int, opts: Options) -> list[Task]:
     if task.fmt != JSONL or jobs <= 1 or opts.mode != "write" or not task.src.name.endswith((".jsonl", ".ndjson")):
         return [task]
     size = task.src.stat().st_size
-    n = min(jobs * 4, size // SHARD_BYTES)
+    # a file of more than one shard's size is cut in at least as many pieces as there
+    # are workers (a 30 MB file with two workers used to be one piece)
+    n = 1 if size < SHARD_BYTES else min(jobs * 4, max(jobs, size // SHARD_BYTES))
     if n <= 1:
         return [task]
     bounds = [0]
