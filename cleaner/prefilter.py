@@ -641,6 +641,9 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
     return out
 
 
+_LOADED: dict[str, dict] = {}
+
+
 class _DiskCache:
     """Derived pre-pass forms, kept between runs (deriving them for the bundled rules
     takes about a second; reading them back, milliseconds). Keyed by the pattern and
@@ -668,13 +671,18 @@ class _DiskCache:
                 path = Path(base) / f"prefilter-{tag}.json"
         except Exception:
             path = None
+        if path is not None and str(path) in _LOADED:
+            return cls(path, _LOADED[str(path)])
         data: dict = {}
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except Exception:
                 data = {}
-        return cls(path, data if isinstance(data, dict) else {})
+        data = data if isinstance(data, dict) else {}
+        if path is not None:
+            _LOADED[str(path)] = data  # read once per process
+        return cls(path, data)
 
     def get(self, src: str, ignorecase: bool, search: bool) -> dict:
         key = f"{int(ignorecase)}{int(search)}{src}"
@@ -831,9 +839,9 @@ class Prefilter:
                     self.atoms[rid] = tuple(sorted(lits))
                 if heads:
                     self.heads[rid] = "|".join(heads)
-        cache.save()
-        del cache
-        _trim_heap()
+        if cache.dirty:
+            cache.save()
+            _trim_heap()  # deriving left garbage behind
         self.filtered = frozenset(self.atoms) | frozenset(self.heads)
         if self.available and self.filtered:
             # two scans, not one: an automaton for the literals and one for the heads
