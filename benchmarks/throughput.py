@@ -165,6 +165,32 @@ def time_grep(grep: str, chunks: list[Path], path: Path) -> float:
     return total
 
 
+def compare(lib: RuleSet, rules: RuleSet, docs: list[str], rounds: int, grep=None, prefix: str = "") -> dict:
+    """The library against the naive loop (and ``grep()``, timed on the same text),
+    round by round: MB/s from the medians, ratios as medians of the per-round ratios."""
+    size = sum(len(d.encode()) for d in docs)
+    lib_t, naive_t, grep_t, r_naive, r_grep = [], [], [], [], []
+    for _ in range(rounds):
+        a = time_library(lib, docs)
+        b = time_naive(rules, docs)
+        lib_t.append(a)
+        naive_t.append(b)
+        r_naive.append(b / a)
+        if grep is not None:
+            g = grep()
+            grep_t.append(g)
+            r_grep.append(g / a)
+    med = statistics.median
+    out = {f"{prefix}MB": round(mb(size), 2)} if prefix else {}
+    out[f"{prefix}library_MBps"] = round(mb(size) / med(lib_t), 2)
+    out[f"{prefix}naive_MBps"] = round(mb(size) / med(naive_t), 2)
+    out[f"{prefix}library_vs_naive"] = round(med(r_naive), 2)
+    if grep_t:
+        out[f"{prefix}grep_MBps"] = round(mb(size) / med(grep_t), 2)
+        out[f"{prefix}library_vs_grep"] = round(med(r_grep), 2)
+    return out
+
+
 def run_cli(args: list[str]) -> tuple[float, int | None]:
     """Wall time and peak RSS (kB) of one CLI run."""
     timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
@@ -253,41 +279,13 @@ def main() -> None:
         chunks = grep_chunks(grep, parts, tmp)
         results["grep_patterns"] = {"used": len(parts), "not_pcre": n_skipped, "grep_runs": len(chunks)}
 
-    lib_t, naive_t, grep_t, r_naive, r_grep = [], [], [], [], []
-    for _ in range(args.rounds):
-        a = time_library(lib, docs)
-        b = time_naive(rules, docs)
-        lib_t.append(a)
-        naive_t.append(b)
-        r_naive.append(b / a)
-        if chunks:
-            g = time_grep(grep, chunks, text_path)
-            grep_t.append(g)
-            r_grep.append(g / a)
-    med = statistics.median
-    results["library_MBps"] = round(mb(size) / med(lib_t), 2)
-    results["naive_MBps"] = round(mb(size) / med(naive_t), 2)
-    results["library_vs_naive"] = round(med(r_naive), 2)
-    if grep_t:
-        results["grep_MBps"] = round(mb(size) / med(grep_t), 2)
-        results["library_vs_grep"] = round(med(r_grep), 2)
-
+    results.update(compare(lib, rules, docs, args.rounds,
+                           grep=(lambda: time_grep(grep, chunks, text_path)) if chunks else None))
     if args.real:
         real = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(args.real.glob("*.traf.txt"))
                 or sorted(args.real.glob("*.txt"))]
-        rsize = sum(len(d.encode()) for d in real)
         time_library(lib, real)  # its automata meet this text once untimed, as above
-        rl, rn, rr = [], [], []
-        for _ in range(args.rounds):
-            a = time_library(lib, real)
-            b = time_naive(rules, real)
-            rl.append(a)
-            rn.append(b)
-            rr.append(b / a)
-        results["real_MB"] = round(mb(rsize), 2)
-        results["real_library_MBps"] = round(mb(rsize) / statistics.median(rl), 2)
-        results["real_naive_MBps"] = round(mb(rsize) / statistics.median(rn), 2)
-        results["real_library_vs_naive"] = round(statistics.median(rr), 2)
+        results.update(compare(lib, rules, real, args.rounds, prefix="real_"))
 
     # CLI end to end on JSONL
     src = tmp / "corpus.jsonl"
@@ -304,7 +302,7 @@ def main() -> None:
             times.append(t)
             rss.append(m)
             outputs[jobs] = (out / src.name).read_bytes()
-        cli[jobs] = (med(times), max((x for x in rss if x), default=None))
+        cli[jobs] = (statistics.median(times), max((x for x in rss if x), default=None))
     results["jsonl_MB"] = round(mb(jsize), 1)
     results["cli_jobs1_MBps"] = round(mb(jsize) / cli["1"][0], 2)
     results["cli_jobs2_MBps"] = round(mb(jsize) / cli["2"][0], 2)

@@ -796,7 +796,6 @@ class Prefilter:
         is True for patterns that match anywhere in a line (``strip``) and False
         for patterns that must match a whole line."""
         self.untranslatable: dict[str, str] = {}
-        self.loose: set[str] = set()  # rules without usable literals
         self.atoms: dict[str, tuple[str, ...]] = {}
         self.shapes: dict[str, str] = {}  # rule id -> RE2 source of its shape
         self.heads: dict[str, str] = {}  # rule id -> how matches of its literal-less patterns begin
@@ -826,7 +825,6 @@ class Prefilter:
                 if d["lits"]:
                     lits.update(d["lits"])
                     continue
-                self.loose.add(rid)
                 if d["head"]:
                     heads.append(d["head"])
                 elif d["common_lits"]:
