@@ -51,19 +51,13 @@ def _patterns(rule: Rule) -> list[Pattern]:
 
 def _parse(pattern: Pattern, ignorecase: bool):
     """The pattern as RE2 text read by Python's parser, counts kept (or None)."""
-    import re._parser as sre_parse
-
-    from .prefilter import Untranslatable, _py_escape, translate
+    from .prefilter import Untranslatable, parse_translation, translate
 
     try:
         t = translate(pattern.source, ignorecase, expand=True, mark=False, relax=False)
     except (Untranslatable, ValueError, IndexError):
         return None
-    py = regex.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: _py_escape(int(m.group(1), 16)), t)
-    try:
-        return list(sre_parse.parse(py))
-    except Exception:
-        return None
+    return parse_translation(t)
 
 
 def _can_be_empty(items) -> bool:

@@ -467,20 +467,28 @@ def pattern_literals(src: str, ignorecase: bool, strict: bool = True) -> frozens
     return frozenset(found) if found else None
 
 
+def parse_translation(translated: str) -> list | None:
+    """A RE2 translation read with Python's own regex parser (by then everything
+    exotic is gone; only \\x{..} escapes need rewriting), or None."""
+    import re._parser as sre_parse  # Python 3.11+
+
+    py = regex.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: _py_escape(int(m.group(1), 16)), translated)
+    try:
+        return list(sre_parse.parse(py))
+    except Exception:
+        return None
+
+
 def required_literals(translated: str, strict: bool = True) -> set[str] | None:
     """Lowercase strings one of which occurs in every match of ``translated`` (or None).
 
     Works on the RE2 translation, read with Python's own regex parser: by then
     everything exotic is gone (only \\x{..} escapes need rewriting).
     """
-    import re._parser as sre_parse  # Python 3.11+
-
-    py = regex.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: _py_escape(int(m.group(1), 16)), translated)
-    try:
-        tree = sre_parse.parse(py)
-    except Exception:
+    tree = parse_translation(translated)
+    if tree is None:
         return None
-    lits = _lits(list(tree))
+    lits = _lits(tree)
     if not lits or len(lits) > MAX_ATOMS or any(len(a) < MIN_ATOM and a.isalnum() or not a.strip() for a in lits):
         return None  # short words (not punctuation) and spaces occur everywhere: no narrowing
     if strict and _score(lits)[0] == 0:
@@ -1104,16 +1112,19 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
 from re._constants import MAXREPEAT as MAXREPEAT_  # noqa: E402
 
 
+@functools.lru_cache(maxsize=256)
+def _head_tree(src: str, ignorecase: bool) -> tuple | None:
+    """The translation (Unicode categories exact) read by Python's parser, once per
+    pattern whatever the budgets tried (None if it does not parse)."""
+    tree = parse_translation(translate(src, ignorecase, expand=True, exact=True))
+    return None if tree is None else tuple(tree)
+
+
 def pattern_head(src: str, ignorecase: bool, budget: int) -> tuple[str, bool] | None:
     """How every match of a rule pattern begins, as a RE2 pattern, and whether that
     is the whole (loosened) pattern; None if it requires nothing solid."""
-    import re._parser as sre_parse
-
-    translated = translate(src, ignorecase, expand=True, exact=True)
-    py = regex.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: _py_escape(int(m.group(1), 16)), translated)
-    try:
-        tree = sre_parse.parse(py)
-    except Exception:
+    tree = _head_tree(src, ignorecase)
+    if tree is None:
         return None
     h, solid, whole = _head(list(tree), budget, False)
     if solid == 0 or len(h) > HEAD_MAX_CHARS:
