@@ -212,8 +212,8 @@ class RuleSet:
                 elif isinstance(r, DropBlock):
                     patterns[r.id] = [(p.source, r.ignorecase, False) for p in r.headers]
             pf = Prefilter(patterns)
-            # rules that must look at lines whatever the pre-pass says: untranslatable
-            # ones and ones without literals, unless bound to the head or tail (few lines)
+            # rules that must look at lines whatever the pre-pass says: those it cannot
+            # narrow (untranslatable, or neither literals nor a head); see cleaner test
             pf.always = [
                 r.id for r in self.rules
                 if r.id in patterns and r.id not in pf.filtered

@@ -3,13 +3,15 @@
 Every line pattern is translated into a *loosened* RE2 pattern: anything RE2
 cannot do (lookarounds, backreferences, word boundaries, atomic groups,
 possessive quantifiers, large counted repeats) is dropped or widened, so the
-translation matches at least everything the exact pattern matches. All of
-them go into one alternation that runs once over the whole (normalised)
-document; the exact ``regex`` patterns then run only on the flagged lines.
+translation matches at least everything the exact pattern matches. From it
+come the literals one of which every match holds, or else how every match
+begins (a head); two RE2 scans over the whole (normalised) document, one for
+the literals and one for the heads, flag lines; on a flagged line the rule's
+whole translation must fit before the exact ``regex`` pattern runs.
 
 A translation is always a superset: a line the exact rule would remove is
-always flagged. A pattern that cannot be translated makes its rule look at
-every line (correct, only slower); ``cleaner test`` warns about it.
+always flagged. A rule that cannot be narrowed looks at every line of its
+region (correct, only slower); ``cleaner test`` warns about it.
 """
 
 from __future__ import annotations
@@ -760,11 +762,7 @@ def _trim_heap() -> None:
 
 def _set_test(one):
     """``test(data: bytes) -> True | None`` for a compiled one-pattern RE2 set."""
-    try:
-        match = one._set.Match  # the binding's own object: no wrapper per call
-        match(b"")
-    except Exception:
-        match = one.Match
+    match = _set_matcher(one)
 
     def test(data: bytes):
         return True if match(data) else None

@@ -40,15 +40,20 @@ except Exception:  # pragma: no cover - without google-re2
     _ODD_RE2 = None
 
 
-def _has_odd(text: str) -> bool:
-    """Whether ``text`` holds a character the matching view changes besides NFKC."""
+def _is_view(text: str) -> bool:
+    """Whether ``text`` is its own matching view (the common case), without a
+    regex for ASCII text and with RE2 (far faster at finding nothing) otherwise."""
+    if text.isascii():
+        return "\t" not in text and "\x0b" not in text and "\x0c" not in text
+    odd = None
     if _ODD_RE2 is not None:
         try:
-            return _ODD_RE2.search(text) is not None
+            odd = _ODD_RE2.search(text) is not None
         except UnicodeEncodeError:  # lone surrogates (bytes that were not UTF-8)
             pass
-    return _ODD.search(text) is not None
-
+    if odd is None:
+        odd = _ODD.search(text) is not None
+    return not odd and unicodedata.is_normalized("NFKC", text)
 
 
 def normalise(text: str) -> tuple[str, list[int] | None]:
@@ -59,7 +64,7 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     ``text`` of the character that produced normalised character ``i``, with
     one extra entry for the end.
     """
-    if _ODD.search(text) is None and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
+    if _is_view(text):
         return text, None
     out: list[str] = []
     offsets: list[int] = []
@@ -73,10 +78,7 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
 
 def normalise_doc(text: str) -> str:
     """The matching view of a whole document, line for line (``\n`` is never changed)."""
-    if text.isascii():
-        if "\t" not in text and "\x0b" not in text and "\x0c" not in text:
-            return text  # the common case, found without a regex
-    elif not _has_odd(text) and unicodedata.is_normalized("NFKC", text):
+    if _is_view(text):
         return text
     return "\n".join(normalise(part)[0] for part in text.split("\n"))
 
