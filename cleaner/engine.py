@@ -19,6 +19,10 @@ MAX_PASSES = 8
 # the pre-pass is built once a rule set has cleaned this much text: small jobs
 # (one file, a test) do not pay for it, corpora get it after a few documents
 AUTO_PREFILTER_CHARS = 200_000
+# what line rules decided on a line (a pure function of the line's view) is kept
+# for this many lines, then forgotten at once: later passes over a document and
+# lines that recur across documents (boilerplate does) are not matched again
+MEMO_MAX = 20_000
 
 
 @dataclass(frozen=True)
@@ -79,26 +83,80 @@ def _split(text: str) -> tuple[list[str], list[str]]:
     return texts, endings
 
 
+class _Passes:
+    """What one ``apply`` call learns in its first pass and reuses in the next ones.
+
+    A later pass sees the same lines minus the dropped ones, plus the lines a
+    ``strip`` rule cut. Whether the pre-pass flags a line depends on that line
+    alone, so a later pass looks flags up for the lines it has seen and scans
+    only the new ones; whether a line occurs twice can only change through a
+    new line.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] | None = None  # view lines the pre-pass has looked at
+        self.flagged: set[str] = set()  # those of them it flagged
+        self.dups = True
+
+    def first(self, prefilter: Prefilter, view: str) -> list[int] | None:
+        """Flags for the first pass: one scan of the whole document (None when it
+        cannot be encoded: lone surrogates from bytes that were not UTF-8)."""
+        try:
+            lines = prefilter.flag(view.encode("utf-8"))
+        except UnicodeEncodeError:
+            return None
+        vlines = view.split("\n")
+        self.seen = set(vlines)
+        n = len(vlines)
+        self.flagged = {vlines[p] for p in lines if p < n}
+        self.dups = prefilter.dedupe and _has_duplicates(view)
+        return lines
+
+    def again(self, prefilter: Prefilter, view: str) -> list[int]:
+        """Flags for a later pass: looked up for known lines, scanned for new ones."""
+        assert self.seen is not None
+        vlines = view.split("\n")
+        seen, flagged = self.seen, self.flagged
+        lines = [p for p, v in enumerate(vlines) if v in flagged]
+        new = [p for p, v in enumerate(vlines) if v not in seen]
+        if new:
+            found = prefilter.flag("\n".join(vlines[p] for p in new).encode("utf-8"))
+            hits = [new[i] for i in found if i < len(new)]
+            seen.update(vlines[p] for p in new)
+            flagged.update(vlines[p] for p in hits)
+            lines = sorted(lines + hits)
+            if not self.dups:
+                self.dups = prefilter.dedupe and _has_duplicates(view)
+        return lines
+
+
 def _one_pass(
-    text: str, index: list[int], rules: Sequence[Rule], prefilter: Prefilter | None, ends_nl: bool
+    text: str,
+    index: list[int],
+    rules: Sequence[Rule],
+    prefilter: Prefilter | None,
+    ends_nl: bool,
+    passes: _Passes | None = None,
+    memo: dict | None = None,
 ) -> tuple[str, list[int], list[Removal]]:
     """One pass of every rule; returns the new text, its lines' original numbers, removals."""
     view = normalise_doc(text)
     lines: list[int] | None = None
     dups = True  # whether a dedupe rule may find anything
     if prefilter is not None:
-        try:
-            lines = prefilter.flag(view.encode("utf-8"))
-        except UnicodeEncodeError:  # lone surrogates (bytes that were not UTF-8): no pre-pass
-            lines = None
-        dups = prefilter.dedupe and _has_duplicates(view)
+        passes = passes or _Passes()
+        if passes.seen is None:
+            lines = passes.first(prefilter, view)
+        else:
+            lines = passes.again(prefilter, view)
+        dups = passes.dups if lines is not None else prefilter.dedupe
         if lines == [] and not prefilter.always and not dups:
             return text, index, []  # nothing any rule could touch: no per-line work at all
     texts, endings = _split(text)
     norms = list(map(str.strip, view.split("\n")[: len(texts)]))
     flagged = prefilter.by_rule(norms, lines) if lines is not None else None
     filtered = prefilter.filtered if prefilter else frozenset()
-    doc = Doc(texts, endings, index, norms, flagged, filtered)
+    doc = Doc(texts, endings, index, norms, flagged, filtered, memo)
     for rule in rules:
         # a rule the pre-pass narrows, with no line flagged for it, has nothing to do
         if flagged is not None and rule.id in filtered and rule.id not in flagged:
@@ -185,6 +243,7 @@ class RuleSet:
         self._prefilter: Prefilter | None = None
         self._built = False
         self._seen = 0  # characters cleaned so far (for the automatic pre-pass)
+        self._memo: dict = {}  # (rule id, line view) -> what the rule decided on it
 
     def __getstate__(self):
         # the compiled RE2 pass does not pickle; it is rebuilt on first use
@@ -196,6 +255,7 @@ class RuleSet:
         self._prefilter = None
         self._built = False
         self._seen = 0
+        self._memo = {}
 
     @property
     def prefilter(self) -> Prefilter | None:
@@ -221,6 +281,14 @@ class RuleSet:
             pf.dedupe = any(r.kind == "dedupe" for r in self.rules)
             self._prefilter = pf if pf.available else None
         return self._prefilter
+
+    def forget(self) -> None:
+        """Forget the lines seen so far (what the rules decided on them, which rules
+        the pre-pass named): results never depend on it; a benchmark round that
+        should not profit from the rounds before it calls this first."""
+        self._memo.clear()
+        if self._prefilter is not None:
+            self._prefilter.forget()
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -266,8 +334,12 @@ class RuleSet:
         prefilter = self.prefilter
         removals: list[Removal] = []
         current = text
+        passes = _Passes()
+        memo = self._memo
+        if len(memo) > MEMO_MAX:
+            memo.clear()
         for _ in range(MAX_PASSES):
-            current, index, found = _one_pass(current, index, self.rules, prefilter, ends_nl)
+            current, index, found = _one_pass(current, index, self.rules, prefilter, ends_nl, passes, memo)
             if not found:
                 break
             removals.extend(found)

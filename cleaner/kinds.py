@@ -37,6 +37,7 @@ class Doc:
         norms: list[str],
         flagged: dict[str, list[int] | None] | None,
         filtered: frozenset[str],
+        memo: dict | None = None,
     ):
         self.texts = texts
         self.endings = endings
@@ -47,6 +48,9 @@ class Doc:
         # ``filtered``; a filtered rule missing from it has nothing to look at
         self.flagged = flagged
         self.filtered = filtered
+        # (rule id, line view) -> what a line rule decided on such a line (see
+        # RuleSet.apply); shared between passes and documents
+        self.memo = {} if memo is None else memo
         self.dropped: dict[int, str] = {}  # position -> rule id
         self.cuts: list[tuple[int, str, int, int, str]] = []
         self.before_cut: dict[int, str] = {}  # position -> text before a strip rule cut it
@@ -226,18 +230,23 @@ class DropLine(Rule):
         )
 
     def apply(self, doc: Doc) -> None:
+        memo, rid = doc.memo, self.id
         for pos in list(doc.candidates(self)):
             if not doc.in_region(pos, self.where):
                 continue
-            if self.max_words is not None and word_count(doc.norms[pos]) > self.max_words:
+            norm = doc.norms[pos]
+            if self.max_words is not None and word_count(norm) > self.max_words:
                 continue
-            line = doc.line(pos)
-            if (
-                any_full(self.patterns, line)
-                and not any_full(self.exceptions, line)
-                and not self.has_exception_word(line.norm)
-            ):
-                doc.drop(pos, self.id)
+            hit = memo.get((rid, norm))
+            if hit is None:
+                line = doc.line(pos)
+                hit = memo[rid, norm] = (
+                    any_full(self.patterns, line)
+                    and not any_full(self.exceptions, line)
+                    and not self.has_exception_word(line.norm)
+                )
+            if hit:
+                doc.drop(pos, rid)
 
 
 @dataclass
@@ -256,19 +265,27 @@ class Strip(Rule):
         "where": ("where", False),
     }
 
+    def spans(self, line: Line) -> list[tuple[int, int]]:
+        """Merged spans of the line's view to cut (none if an exception matches)."""
+        if any_full(self.exceptions, line):
+            return []
+        spans = []
+        for pat in self.patterns:
+            spans.extend(m.span() for m in pat.finditer(line) if m.end() > m.start())
+        return _merge(spans) if spans else []
+
     def apply(self, doc: Doc) -> None:
+        memo, rid = doc.memo, self.id
         for pos in list(doc.candidates(self)):
             if not doc.in_region(pos, self.where):
                 continue
-            line = doc.line(pos)
-            if any_full(self.exceptions, line):
-                continue
-            spans = []
-            for pat in self.patterns:
-                spans.extend(m.span() for m in pat.finditer(line) if m.end() > m.start())
+            norm = doc.norms[pos]
+            spans = memo.get((rid, norm))
+            if spans is None:
+                spans = memo[rid, norm] = self.spans(doc.line(pos))
             if not spans:
                 continue
-            spans = _merge(spans)
+            line = doc.line(pos)
             pieces, prev, removed = [], 0, []
             for s, e in spans:
                 os_, oe = line.original_span(s, e)

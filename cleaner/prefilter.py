@@ -28,6 +28,10 @@ import regex
 
 MAX_COUNT = 8  # counted repeats above this are relaxed: x{2,80} -> x{2,}
 MAX_MEM = 64 << 20
+# lines whose candidate rules are kept (a pure function of the line; a later pass
+# over a document, and boilerplate that recurs across documents, are not matched
+# again); the table is emptied at once when it grows past this
+MEMO_MAX = 20_000
 
 # Unicode classes make big automata over UTF-8 bytes. The pre-pass only needs a
 # superset, so a class becomes its ASCII members plus every non-ASCII character
@@ -812,6 +816,7 @@ class Prefilter:
         self._scans: list = []
         self._per_rule: tuple | None = None
         self._shape_match: dict[str, object] = {}
+        self._rules_of: dict[str, tuple[str, ...]] = {}  # line view -> rules_for (bounded)
         self.filtered: frozenset[str] = frozenset()
         if not self.available:
             return
@@ -890,6 +895,9 @@ class Prefilter:
             found.update(_flag(scan, view))
         return sorted(found)
 
+    def forget(self) -> None:
+        self._rules_of.clear()
+
     def by_rule(self, norms: list[str], lines: list[int]) -> dict[str, list[int]]:
         """For flagged lines, the rules whose literals (or shape) each one holds
         and whose shape fits it."""
@@ -911,28 +919,38 @@ class Prefilter:
                     rset.Compile()
                     sets.append((_set_matcher(rset), ids))
             self._per_rule = sets
-        sets = self._per_rule
-        shapes = self._shape_match
+        memo = self._rules_of
+        if len(memo) > MEMO_MAX:
+            memo.clear()
         n = len(norms)
         out: dict[str, list[int]] = {}
         for pos in lines:
             if pos >= n:
                 continue
-            b = norms[pos].encode("utf-8", "surrogatepass")
-            if not b:
+            norm = norms[pos]
+            if not norm:
                 continue  # no rule looks at a blank line
-            seen = None
-            for match, ids in sets:
-                for i in match(b) or ():
-                    rid = ids[i]
-                    if seen is not None and rid in seen:
-                        continue
-                    shape = shapes[rid] if rid in shapes else self._shape(rid)
-                    if shape is not None and shape(b) is None:
-                        continue
-                    out.setdefault(rid, []).append(pos)
-                    seen = (seen or set()) | {rid}
+            rids = memo.get(norm)
+            if rids is None:
+                rids = memo[norm] = self._rules_for(norm.encode("utf-8", "surrogatepass"))
+            for rid in rids:
+                out.setdefault(rid, []).append(pos)
         return out
+
+    def _rules_for(self, b: bytes) -> tuple[str, ...]:
+        """The rules whose literals (or head) one line holds and whose shape fits it."""
+        shapes = self._shape_match
+        found: list[str] = []
+        for match, ids in self._per_rule:
+            for i in match(b) or ():
+                rid = ids[i]
+                if rid in found:
+                    continue
+                shape = shapes[rid] if rid in shapes else self._shape(rid)
+                if shape is not None and shape(b) is None:
+                    continue
+                found.append(rid)
+        return tuple(found)
 
 
 def _flag(find, view: bytes) -> list[int]:

@@ -261,3 +261,73 @@ def test_property_output_lines_are_input_lines_or_stripped(bundled, text):
 def is_subsequence(short: str, long: str) -> bool:
     it = iter(long)
     return all(ch in it for ch in short)
+
+
+def _strip_then_drop(tmp_path):
+    """A strip rule whose cut leaves a line that a drop rule then takes (in a later pass)."""
+    trail = make_rule(tmp_path, "trail", """\
+        kind: strip
+        message: Strip a trailing photo credit after a bar.
+        patterns: ['\\s*\\|\\s*Photo:\\s*\\w+$']
+        examples:
+          - in: "Harbour at dusk | Photo: Reuters\\n"
+            out: "Harbour at dusk\\n"
+          - in: "Photo: Reuters is a credit, but not after a bar.\\n"
+        """)
+    advert = make_rule(tmp_path, "advert", """\
+        kind: drop-line
+        message: Drop an advertisement label.
+        patterns: ['Advertisement']
+        examples:
+          - in: "Advertisement\\nText.\\n"
+            out: "Text.\\n"
+          - in: "Advertisement revenue fell.\\n"
+        """)
+    return [trail, advert]
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_line_a_strip_rule_cut_is_looked_at_again(tmp_path, prefilter):
+    # pass 1 cuts the credit (drop-line rules run before strip rules); the line left,
+    # "Advertisement", is new to the pre-pass and must be flagged in pass 2
+    rs = RuleSet(_strip_then_drop(tmp_path), prefilter=prefilter)
+    text = (
+        "The council said on Monday that the bridge would reopen in the spring.\n"
+        "Advertisement | Photo: Reuters\n"
+        "Residents welcomed the news, though some said the works had taken too long.\n"
+    )
+    result = rs.apply(text)
+    assert result.text == (
+        "The council said on Monday that the bridge would reopen in the spring.\n"
+        "Residents welcomed the news, though some said the works had taken too long.\n"
+    )
+    assert sorted((r.rule, r.line, r.text) for r in result.removals) == [
+        ("test.advert", 2, "Advertisement"),
+        ("test.trail", 2, " | Photo: Reuters"),
+    ]
+
+
+def test_what_earlier_documents_taught_the_rule_set_never_changes_a_result(tmp_path, monkeypatch):
+    # a rule set remembers what its rules decided on the lines it has seen (a later
+    # pass, boilerplate recurring across documents); results are those of a fresh set
+    import cleaner.engine as engine
+    import cleaner.prefilter as prefilter
+
+    docs = [
+        "Advertisement\nThe council met on Monday.\nHarbour at dusk | Photo: Reuters\n",
+        "Harbour at dusk | Photo: Reuters\nAdvertisement\nThe council met on Monday.\n",
+        "Advertisement revenue fell.\nHarbour at dusk | Photo: Reuters\nAdvertisement\n",
+    ]
+    rules = _strip_then_drop(tmp_path)
+    fresh = [RuleSet(rules, prefilter=True).apply(d) for d in docs]
+    warm = RuleSet(rules, prefilter=True)
+    assert [warm.apply(d) for d in docs * 3] == fresh * 3
+    assert warm._memo, "the memo is not being used"
+    warm.forget()
+    assert not warm._memo
+    # a memo that fills up is emptied at once, and nothing changes either
+    monkeypatch.setattr(engine, "MEMO_MAX", 1)
+    monkeypatch.setattr(prefilter, "MEMO_MAX", 1)
+    small = RuleSet(rules, prefilter=True)
+    assert [small.apply(d) for d in docs * 3] == fresh * 3
+    assert len(small._memo) <= 8
