@@ -28,6 +28,11 @@ import regex
 
 MAX_COUNT = 8  # counted repeats above this are relaxed: x{2,80} -> x{2,}
 MAX_MEM = 64 << 20
+# how deep heads expand calls to named groups (a date inside a stamp inside a
+# line: a head must see through them all to find how the line begins), and the
+# size past which an expansion stops deepening
+HEAD_DEPTH = 6
+EXPAND_MAX_CHARS = 200_000
 # lines whose candidate rules are kept (a pure function of the line; a later pass
 # over a document, and boilerplate that recurs across documents, are not matched
 # again); the table is emptied at once when it grows past this
@@ -85,23 +90,27 @@ class _State:
 
 def translate(
     src: str, ignorecase: bool = False, verbose: bool = False, expand: bool = False, relax: bool = True,
-    mark: bool = True, exact: bool = False,
+    mark: bool = True, exact: bool = False, depth: int = 2,
 ) -> str:
     """A RE2 pattern matching (at least) every string ``src`` matches somewhere.
 
     Anchors are dropped, so use it with search semantics, or wrap it. With
-    ``expand``, calls to named groups are expanded two levels deep (deeper calls
-    and recursion stay "any text"): bigger, but it keeps the literals that matter.
+    ``expand``, calls to named groups are expanded ``depth`` levels deep (deeper
+    calls and recursion stay "any text", and so does any level that would pass
+    ``EXPAND_MAX_CHARS``): bigger, but it keeps the literals that matter.
     With ``expand``, positive lookarounds are kept as groups (``mark``), which
     is right for reading off literals but not a pattern to match with; pass
     ``mark=False`` for a pattern.
     """
     if expand:
         out, bodies = _translate(src, ignorecase, verbose, None, mark, relax, exact)
-        for _ in range(2):
+        for _ in range(depth):
             if not regex.search(r"\(\?[&P]>?", src):
                 break
-            out, next_bodies = _translate(src, ignorecase, verbose, bodies, mark, relax, exact)
+            deeper, next_bodies = _translate(src, ignorecase, verbose, bodies, mark, relax, exact)
+            if len(deeper) > EXPAND_MAX_CHARS:
+                break
+            out = deeper
             if next_bodies == bodies:
                 break
             bodies = next_bodies
@@ -259,6 +268,10 @@ def _escape(st: _State, in_class: bool) -> tuple[str, bool]:
                 raise _WidenClass()
             return f"[^{_ascii_members(probe.lower(), False)}\\n]", False
         body = _ascii_members(probe, False) + ("" if st.negated_class else NONASCII)
+        if c == "d" and not in_class:
+            # case-sensitive: under (?i) RE2 would fold "s" and "k" into the non-ASCII
+            # range (from "ſ" and the Kelvin sign), and a digit never matches them
+            return f"(?-i:[{body}])", False
         return (body if in_class else f"[{body}]"), False
     if c in "bBAZzGmMK":
         if in_class and c == "b":
@@ -1089,7 +1102,14 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
                     return "".join(out) + f"(?:{h})", solid + s, False
             continue
         elif op is SUBPATTERN:
-            flags = arg[1] or 0
+            flags, unflags = arg[1] or 0, arg[2] or 0
+            if unflags & SRE_FLAG_IGNORECASE:  # (?-i:...)
+                h, s, whole = _head(list(arg[-1]), budget - solid, False)
+                out.append("(?-i:" + h + ")")
+                solid += s
+                if not whole:
+                    return "".join(out), solid, False
+                continue
             inner_icase = icase or bool(flags & SRE_FLAG_IGNORECASE)
             h, s, whole = _head(list(arg[-1]), budget - solid, inner_icase)
             out.append(("(?i:" if inner_icase and not icase else "(?:") + h + ")")
@@ -1132,7 +1152,7 @@ from re._constants import MAXREPEAT as MAXREPEAT_  # noqa: E402
 def _head_tree(src: str, ignorecase: bool) -> tuple | None:
     """The translation (Unicode categories exact) read by Python's parser, once per
     pattern whatever the budgets tried (None if it does not parse)."""
-    tree = parse_translation(translate(src, ignorecase, expand=True, exact=True))
+    tree = parse_translation(translate(src, ignorecase, expand=True, exact=True, depth=HEAD_DEPTH))
     return None if tree is None else tuple(tree)
 
 

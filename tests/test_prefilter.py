@@ -142,3 +142,19 @@ def test_prose_literals_do_not_narrow():
     assert pf_mod.required_literals(pf_mod.translate(r"the\s+\w+")) is None
     assert pf_mod.required_literals(pf_mod.translate(r"the\s+\w+"), strict=False) == {"the"}
     assert pf_mod.required_literals(pf_mod.translate(r"Shutterstock")) == {"shutterstock"}
+
+
+def test_a_digit_class_does_not_fold_letters_in():
+    # under (?i), RE2 folds "s" and "k" into a non-ASCII range ("ſ", the Kelvin sign);
+    # a loosened \d must not match them, or a date rule's head fits "She said ..."
+    loose = re2.compile("(?i:" + translate(r"\d\s?h", ignorecase=True) + ")")
+    assert loose.search("7h") and loose.search("\u0663 h")  # an Arabic-Indic three
+    assert not loose.search("She said") and not loose.search("Kh")
+
+
+def test_every_bundled_rule_is_narrowed_by_the_prepass():
+    # stamps and dates nest named groups four deep (stamp > when > date > month): heads
+    # see through all of them, so no bundled rule looks at every line of its region
+    pf = RuleSet(load_rules().rules, prefilter=True).prefilter
+    assert pf.weak == {} and pf.untranslatable == {}
+    assert "bylines.stamp" in pf.heads and "bylines.date-line-romance" in pf.heads
