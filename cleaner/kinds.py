@@ -57,6 +57,7 @@ class Doc:
         self._lines: dict[int, Line] = {}
         self._prose: dict[int, bool] = {}
         self._regions: tuple[int, int] | None = None
+        self._repeats: dict[tuple, bool] = {}
         self.regions  # noqa: B018 - computed before any rule changes a line
 
     # --- lines ---------------------------------------------------------------------------
@@ -142,6 +143,19 @@ class Doc:
 
     def drop(self, pos: int, rule_id: str) -> None:
         self.dropped.setdefault(pos, rule_id)
+
+    def repeats(self, ignorecase: bool) -> bool:
+        """Whether a live line occurs twice (whitespace runs as one space, maybe
+        ignoring case); remembered until a line is dropped or cut."""
+        state = (ignorecase, len(self.dropped), len(self.cuts))
+        hit = self._repeats.get(state)
+        if hit is None:
+            norms = self.norms
+            fold = str.casefold if ignorecase else str
+            live = list(self.live())
+            hit = len({" ".join(fold(norms[p]).split()) for p in live}) != len(live)
+            self._repeats[state] = hit
+        return hit
 
 
 @dataclass
@@ -411,11 +425,10 @@ class Dedupe(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
+        if not doc.repeats(self.ignorecase):
+            return  # no line occurs twice: nothing to do (the common case)
         live = list(doc.live())
         norms = doc.norms
-        fold = str.casefold if self.ignorecase else str
-        if len({" ".join(fold(norms[p]).split()) for p in live}) == len(live):
-            return  # no line occurs twice: nothing to do (the common case)
         seen: dict[str, int] = {}  # key -> ordinal (among live lines) of the latest copy
         for ordinal, pos in enumerate(live):
             norm = norms[pos]
