@@ -22,7 +22,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
-from .engine import Result, RuleSet
+from .engine import AUTO_PREFILTER_CHARS, Result, RuleSet
 from .errors import CleanerError
 
 try:
@@ -617,6 +617,10 @@ def run_tasks(
 ) -> Iterator[Outcome]:
     """Run tasks, yielding outcomes in task order; in-process when one worker is enough."""
     workers = max(1, min(jobs, len(tasks)))
+    if ruleset.use_prefilter is None and sum(t.size for t in tasks) >= AUTO_PREFILTER_CHARS:
+        # enough text to pay for the pre-pass: every worker builds it before its first
+        # document, not after cleaning its first AUTO_PREFILTER_CHARS without it
+        ruleset.use_prefilter = True
     if workers == 1:
         for task in tasks:
             outcome = run_task(task, ruleset, opts)

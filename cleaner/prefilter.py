@@ -36,7 +36,7 @@ EXPAND_MAX_CHARS = 200_000
 # lines whose candidate rules are kept (a pure function of the line; a later pass
 # over a document, and boilerplate that recurs across documents, are not matched
 # again); the table is emptied at once when it grows past this
-MEMO_MAX = 20_000
+MEMO_MAX = 4_000
 
 # Unicode classes make big automata over UTF-8 bytes. The pre-pass only needs a
 # superset, so a class becomes its ASCII members plus every non-ASCII character
