@@ -235,6 +235,10 @@ def _atom(st: _State) -> tuple[str, bool]:
         return ANY, False
     if c in "^$":
         st.i += 1
+        if c == "$" and st.exact:
+            # kept for heads ("the line ends in a bracket" is a narrow head), with the
+            # whitespace a line of the document may still have before its newline
+            return f"(?:{EDGE}$)", False
         return "", True
     if c == "{":
         st.i += 1
@@ -555,6 +559,19 @@ Secondo gli ultimi dati, ogni giorno più di quarantamila veicoli attraversano i
 De gemeente maakte dinsdag bekend dat de nieuwe brug in het voorjaar opengaat, twee maanden later dan gepland.
 Volgens de laatste cijfers rijden er elke dag meer dan veertigduizend auto's over de oude brug, het dubbele van wat ooit werd verwacht.
 A prefeitura anunciou na terça-feira que a nova ponte será aberta na primavera, com dois meses de atraso em relação ao previsto.
+The first public review of the policy found that just half of the money had reached the families it was meant to support.
+Officials did not give a reason for the delay, but said they would consider the results of the process before the next edition of the report.
+A video posted online appears to show the same man walking back to his car near the top of the hill.
+Members of the club said the fee was too high, and many of them asked to see the information before they would agree to pay it.
+The company, whose name was not made public, lies at the centre of a dispute about supplies, credit and the charge for each delivery.
+Take a look at the photo on the site: you can check the point where the river meets the road and the store on the corner.
+The article, which was edited twice, said the source of the claim was a former client who had been in touch by mail a week ago.
+Her guide to the topic covers social media, new features in the search tools from Google and the action the city took after the storm.
+It is a story that many readers will not want to miss, and the related view from the other side of the border is just as moving.
+Le ministre dit que la suite du projet reste incertaine, mais il a rappelé le lien entre les deux villes et ce qui se passe dans le port.
+El alquiler subió un diez por ciento y el director dijo que es posible que el próximo año las medidas sean más duras para las familias.
+Der Spieler sagte, alle Beteiligten hätten sich an die Regeln gehalten, und die Stadt werde den Fall im nächsten Monat prüfen.
+Il direttore ha detto che alle famiglie sarà data una risposta entro la fine del mese, come previsto dalla legge.
 """
 _COMMON = COMMON_TEXT.lower()
 
@@ -1069,7 +1086,7 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
     sequence). Stops after ``budget`` solid characters, or before anything it
     cannot render; stopping early only makes the head match more lines.
     """
-    from re._constants import (AT, BRANCH, CATEGORY, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
+    from re._constants import (AT, AT_END, BRANCH, CATEGORY, IN, LITERAL, MAX_REPEAT, MIN_REPEAT,
                                NOT_LITERAL, SUBPATTERN, ANY, SRE_FLAG_IGNORECASE)
 
     out: list[str] = []
@@ -1092,6 +1109,8 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
             out.append(cls)
             solid += 1 if _class_size(arg) <= 12 else 0
         elif op is AT:
+            if arg is AT_END:
+                out.append("$")  # in a multi-line scan: the end of the line
             continue
         elif op is SUBPATTERN and arg[0] is not None:
             # a kept lookaround (see _group): a lookahead tells how the rest begins

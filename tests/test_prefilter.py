@@ -158,3 +158,17 @@ def test_every_bundled_rule_is_narrowed_by_the_prepass():
     pf = RuleSet(load_rules().rules, prefilter=True).prefilter
     assert pf.weak == {} and pf.untranslatable == {}
     assert "bylines.stamp" in pf.heads and "bylines.date-line-romance" in pf.heads
+
+
+def test_a_head_keeps_the_end_of_the_line():
+    # "the line ends in a bracket" (a rule author's lookahead) narrows far more than
+    # "the line holds a bracket somewhere"; spaces before the newline do not hide it
+    src = r"(?=.{11,259}\)$).{2,240}?\s*\((?:AP|Reuters)\)"
+    pf = pf_mod.Prefilter({"t.paren": [(src, False, False)]})
+    assert "t.paren" in pf.heads
+    text = (
+        "The plan has three parts (a road, a path and a lane) and all of it opens in 2027.\n"
+        "The mayor at the opening (AP)  \n"
+        "Storm damage on the coast road (Reuters)\r\n"
+    )
+    assert pf.flag(text.encode()) == [1, 2]
