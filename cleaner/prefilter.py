@@ -1153,6 +1153,13 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
                 h, s, _ = _head(list(body), budget - solid, icase)
                 out.append(f"(?:{h})")
                 solid += s
+            elif k + 1 < len(items):
+                # too big to render whole and maybe absent: a match begins with it or
+                # with what follows it
+                h, s, _ = _head(list(body), budget - solid, icase)
+                h2, s2, _ = _head(items[k + 1:], budget - solid, icase)
+                out.append(f"(?:{h}|{h2})")
+                solid += min(s, s2)
             return "".join(out), solid, False
         elif op is CATEGORY:
             cls = _re2_class([(op, arg)])

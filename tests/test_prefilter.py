@@ -172,3 +172,15 @@ def test_a_head_keeps_the_end_of_the_line():
         "Storm damage on the coast road (Reuters)\r\n"
     )
     assert pf.flag(text.encode()) == [1, 2]
+
+
+def test_a_big_optional_beginning_gives_a_head_of_either_way():
+    # an optional prefix too big to render whole: a match begins with it or with what
+    # follows, and the head says both (bylines.updated-stamp begins this way)
+    date = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday)?,?\s+\d{1,2}\s+\w{3,9}\s+\d{4}"
+    src = rf"(?:{date}\s*[-|]\s*(?:{date}\s*[-|]\s*)?(?:{date}\s*[-|]\s*)?){{0,1}}(?:Updated|Published)\s+\d{{1,2}}:\d\d"
+    found = pf_mod.pattern_head(src, False, 10**6)
+    assert found is not None
+    head = re2.compile(f"^{EDGE}(?:{found[0]})")
+    assert head.search("Monday, 3 March 2024 | Updated 14:02") and head.search("Updated 9:15")
+    assert not head.search("The council updated its plan at 9:15 on Monday.")
