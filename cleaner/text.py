@@ -152,8 +152,10 @@ def split_lines(text: str) -> list[Line]:
 
 # --- what reads as prose --------------------------------------------------
 
-# A sentence ends in terminal punctuation, maybe followed by closing quotes or brackets.
-_TERMINAL = regex.compile(r"[.!?…:;。！？](?:[\"'’”»)\]]{0,3})$")
+# A sentence ends in terminal punctuation, maybe followed by up to three closing
+# quotes or brackets (the two sets share no character).
+TERMINALS = ".!?…:;。！？"
+CLOSERS = "\"'’”»)]"
 
 PROSE_MIN_WORDS = 8
 
@@ -177,4 +179,17 @@ def prose_regions(n: int, prose_at: Callable[[int], bool]) -> tuple[int, int]:
 
 def is_prose(norm: str, min_words: int = PROSE_MIN_WORDS) -> bool:
     """A line that reads as a sentence: enough words and terminal punctuation."""
-    return bool(_TERMINAL.search(norm)) and word_count(norm) >= min_words
+    return ends_sentence(norm) and word_count(norm) >= min_words
+
+
+def ends_sentence(norm: str) -> bool:
+    """Terminal punctuation at the end, maybe followed by up to three closing quotes or
+    brackets (a look at the last few characters, not a regex search over the line)."""
+    end = len(norm)
+    closers = 0
+    while end and norm[end - 1] in CLOSERS:
+        end -= 1
+        closers += 1
+        if closers > 3:
+            return False
+    return end > 0 and norm[end - 1] in TERMINALS

@@ -331,3 +331,14 @@ def test_what_earlier_documents_taught_the_rule_set_never_changes_a_result(tmp_p
     small = RuleSet(rules, prefilter=True)
     assert [small.apply(d) for d in docs * 3] == fresh * 3
     assert len(small._memo) <= 8
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=list(".!?…:;。！？\"'’”»)]ab 1"), max_size=10))
+def test_the_end_of_a_sentence_is_read_as_the_regex_reads_it(s):
+    # is_prose looks at the last characters instead of running this regex over the line
+    import regex
+
+    from cleaner.text import ends_sentence
+
+    assert ends_sentence(s) == bool(regex.search(r"[.!?…:;。！？](?:[\"'’”»)\]]{0,3})$", s))
