@@ -99,6 +99,7 @@ class _Passes:
         self.seen: set[str] | None = None  # view lines the pre-pass has looked at
         self.flagged: set[str] = set()  # those of them it flagged
         self.dups = True
+        self.settled = False  # set by a pass after which another would find nothing
 
     def first(self, prefilter: Prefilter, view: str) -> list[int] | None:
         """Flags for the first pass: one scan of the whole document (None when it
@@ -168,6 +169,12 @@ def _one_pass(
         rule.apply(doc)
     if not doc.dropped and not doc.cuts:
         return text, index, []
+    if passes is not None and not dups and not doc.cuts and not any(map(doc.prose, doc.dropped)):
+        # another pass would find nothing: every line left is as it was (no cut), so
+        # rules that read one line decide as before; no prose line went, so the head
+        # and tail regions are the same; no line occurs twice, so no dedupe rule can
+        # fire however close the copies come; a block or a tail cut only loses lines
+        passes.settled = True
     removals = [Removal(rule, line_index + 1, cut, (s, e)) for line_index, rule, s, e, cut in doc.cuts]
     for pos, rid in sorted(doc.dropped.items()):
         removals.append(Removal(rid, index[pos] + 1, doc.before_cut.get(pos, texts[pos])))
@@ -342,9 +349,9 @@ class RuleSet:
             memo.clear()
         for _ in range(MAX_PASSES):
             current, index, found = _one_pass(current, index, self.rules, prefilter, ends_nl, passes, memo)
-            if not found:
-                break
             removals.extend(found)
+            if not found or passes.settled:
+                break
         if not removals:
             return Result(text, [])
         removals.sort(key=lambda r: (r.line, r.span or (0, 0)))

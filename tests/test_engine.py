@@ -342,3 +342,38 @@ def test_the_end_of_a_sentence_is_read_as_the_regex_reads_it(s):
     from cleaner.text import ends_sentence
 
     assert ends_sentence(s) == bool(regex.search(r"[.!?…:;。！？](?:[\"'’”»)\]]{0,3})$", s))
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_dropped_sentence_moves_the_edges_for_the_next_pass(tmp_path, prefilter):
+    # pass 1 drops a disclosure that reads as prose; only then is the byline above the
+    # first paragraph, where an edges rule may take it: a second pass must run
+    disclosure = make_rule(tmp_path, "disclosure", """\
+        kind: drop-line
+        message: Drop an affiliate disclosure.
+        patterns: ['We may earn a commission when you buy through links on this page\\.']
+        examples:
+          - in: "We may earn a commission when you buy through links on this page.\\nText.\\n"
+            out: "Text.\\n"
+          - in: "Text.\\n"
+        """)
+    byline = make_rule(tmp_path, "byline", """\
+        kind: drop-line
+        message: Drop a byline above the first paragraph.
+        where: edges
+        patterns: ['By [A-Z][a-z]+ [A-Z][a-z]+']
+        examples:
+          - in: "By Jane Doe\\nThe council met on Monday night to approve the new ferry terminal.\\n"
+            out: "The council met on Monday night to approve the new ferry terminal.\\n"
+          - in: "By Jane Doe\\n"
+        """)
+    text = (
+        "We may earn a commission when you buy through links on this page.\n"
+        "By Jane Doe\n"
+        "The council met on Monday night to approve the new ferry terminal after a long debate.\n"
+        "Residents welcomed the news, though some said the works had taken far too long.\n"
+    )
+    rs = RuleSet([disclosure, byline], prefilter=prefilter)
+    result = rs.apply(text)
+    assert result.text == text.split("\n", 2)[2]
+    assert rs.apply(result.text).text == result.text
