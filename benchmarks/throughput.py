@@ -247,7 +247,7 @@ def html_pages(docs: list[str]) -> list[bytes]:
 def main() -> None:
     ap = argparse.ArgumentParser(description="cleaner throughput benchmark")
     ap.add_argument("--sample-mib", type=float, default=4, help="text for library / naive / grep")
-    ap.add_argument("--jsonl-mib", type=float, default=30, help="JSONL for the CLI runs")
+    ap.add_argument("--jsonl-mib", type=float, default=100, help="JSONL for the CLI runs (startup, about 1 s a process, weighs less on more)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--html-pages", type=int, default=40)
     ap.add_argument("--quick", action="store_true", help="small sizes, one round")
