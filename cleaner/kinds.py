@@ -57,7 +57,7 @@ class Doc:
         self._lines: dict[int, Line] = {}
         self._prose: dict[int, bool] = {}
         self._regions: tuple[int, int] | None = None
-        self._repeats: dict[tuple, bool] = {}
+        self._keys: dict[tuple, list[tuple[int, str]]] = {}
         self.regions  # noqa: B018 - computed before any rule changes a line
 
     # --- lines ---------------------------------------------------------------------------
@@ -144,18 +144,22 @@ class Doc:
     def drop(self, pos: int, rule_id: str) -> None:
         self.dropped.setdefault(pos, rule_id)
 
-    def repeats(self, ignorecase: bool) -> bool:
-        """Whether a live line occurs twice (whitespace runs as one space, maybe
-        ignoring case); remembered until a line is dropped or cut."""
+    def keys(self, ignorecase: bool) -> list[tuple[int, str]]:
+        """(position, key) of every live line: its view with whitespace runs as one
+        space, case-folded with ``ignorecase``; remembered until a line is dropped or
+        cut (both dedupe rules read the same keys)."""
         state = (ignorecase, len(self.dropped), len(self.cuts))
-        hit = self._repeats.get(state)
-        if hit is None:
+        keys = self._keys.get(state)
+        if keys is None:
             norms = self.norms
             fold = str.casefold if ignorecase else str
-            live = list(self.live())
-            hit = len({" ".join(fold(norms[p]).split()) for p in live}) != len(live)
-            self._repeats[state] = hit
-        return hit
+            keys = self._keys[state] = [(p, " ".join(fold(norms[p]).split())) for p in self.live()]
+        return keys
+
+    def repeats(self, ignorecase: bool) -> bool:
+        """Whether a live line occurs twice (as ``keys`` sees lines)."""
+        keys = self.keys(ignorecase)
+        return len({k for _, k in keys}) != len(keys)
 
 
 @dataclass
@@ -427,17 +431,14 @@ class Dedupe(Rule):
     def apply(self, doc: Doc) -> None:
         if not doc.repeats(self.ignorecase):
             return  # no line occurs twice: nothing to do (the common case)
-        live = list(doc.live())
         norms = doc.norms
         seen: dict[str, int] = {}  # key -> ordinal (among live lines) of the latest copy
-        for ordinal, pos in enumerate(live):
+        for ordinal, (pos, key) in enumerate(doc.keys(self.ignorecase)):
             norm = norms[pos]
             if len(norm) < self.min_chars:
                 continue
             if self.max_words is not None and word_count(norm) > self.max_words:
                 continue
-            key = norm.casefold() if self.ignorecase else norm
-            key = " ".join(key.split())
             prev = seen.get(key)
             seen[key] = ordinal
             if prev is None or (self.max_gap is not None and ordinal - prev > self.max_gap):
