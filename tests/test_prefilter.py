@@ -11,6 +11,7 @@ from cleaner import load_rules
 from cleaner import prefilter as pf_mod
 from cleaner.engine import RuleSet
 from cleaner.prefilter import EDGE, pattern_literals, translate
+from cleaner.text import normalise
 
 from .conftest import FIXTURES, RULES
 
@@ -37,8 +38,9 @@ def test_same_output_whole_set_on_all_fixtures():
 
 
 def test_translations_are_supersets_on_fixture_lines():
-    """Every line an exact pattern matches, its loosened RE2 form matches too."""
-    lines = {ln for t in TEXTS for ln in t.split("\n")}
+    """Every line an exact pattern matches, its loosened RE2 form matches too (both
+    run on the matching view, as in the engine)."""
+    lines = {normalise(ln)[0] for t in TEXTS for ln in t.split("\n")}
     for r in ALL.rules:
         for key in ("patterns", "headers"):
             for p in getattr(r, key, None) or []:
@@ -78,6 +80,7 @@ def test_translate_handles_regex_features(pattern, matching):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(list("aAbB Cé1.:/()|-") + ["Credit", "Photo", "Getty Images", "\u00a0"]), max_size=20).map("".join))
 def test_translation_superset_property(s):
+    s = normalise(s)[0]  # the pre-pass and the rules both see the matching view
     for pattern in (r"(?i)(?:photo|image)\s*(?:credit)?\s*:\s*[^.!?]{2,80}", r"\(?[\p{Lu}][\w ]{1,30}\)?", r"(?<![\w])Credit: \w+"):
         if regex.search(pattern, s):
             assert re2.compile(translate(pattern)).search(s)
@@ -184,3 +187,19 @@ def test_a_big_optional_beginning_gives_a_head_of_either_way():
     head = re2.compile(f"^{EDGE}(?:{found[0]})")
     assert head.search("Monday, 3 March 2024 | Updated 14:02") and head.search("Updated 9:15")
     assert not head.search("The council updated its plan at 9:15 on Monday.")
+
+
+def test_whitespace_in_translations_covers_every_space_a_view_can_hold():
+    # translations spell \s as the few spaces a matching view still has (the rest
+    # become " "); no character's view holds another one
+    import sys
+
+    from cleaner.text import normalise_char
+
+    ws = re2.compile(f"[{pf_mod._S}]")
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        for ch in normalise_char(chr(code)):
+            if ch != "\n" and (ch.isspace() or regex.match(r"\s", ch)):
+                assert ws.fullmatch(ch), hex(code)
