@@ -668,8 +668,15 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
     """What the pre-pass needs to know about one pattern (a JSON-able dict):
     its shape, its literals, its head, or why it cannot be narrowed."""
     try:
-        narrow = translate(src, ignorecase, expand=True, mark=False)
-        if len(narrow) > SHAPE_MAX_CHARS:
+        # the deepest expansion of named groups that stays small (a closer fit means
+        # fewer exact checks), else the shallow translation
+        narrow = None
+        for depth in SHAPE_DEPTHS:
+            deep = translate(src, ignorecase, expand=True, mark=False, depth=depth)
+            if len(deep) <= SHAPE_MAX_CHARS and _compiles(deep if search else f"^{EDGE}{deep}{EDGE}$"):
+                narrow = deep
+                break
+        if narrow is None:
             narrow = translate(src, ignorecase)
         lits = pattern_literals(src, ignorecase)
     except (Untranslatable, ValueError, IndexError) as exc:
@@ -686,6 +693,19 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
             common = None
         out["common_lits"] = sorted(common) if common else None
     return out
+
+
+def _compiles(shape: str) -> bool:
+    """Whether RE2 builds a shape within its memory budget (else a shallower one serves)."""
+    if re2 is None:
+        return True
+    try:
+        one = re2.Set.SearchSet(_re2_options(SHAPE_MAX_MEM))
+        if one.Add(shape) < 0:
+            return False
+        return one.Compile() is not False  # (this binding returns None on success)
+    except Exception:
+        return False
 
 
 _LOADED: dict[str, dict] = {}
@@ -1035,7 +1055,8 @@ def _problem(pattern: str) -> str | None:
 
 HEAD_SOLID = (4, 8, 14, 10**6)  # solid characters a head takes, tried in turn until one narrows
 HEAD_MAX_CHARS = 20000
-SHAPE_MAX_CHARS = 6_000
+SHAPE_MAX_CHARS = 20_000
+SHAPE_DEPTHS = (6, 4, 2)  # named-group expansion depths tried for a shape, deepest first
 SHAPE_MAX_MEM = 2 << 20  # per rule shape, run on one line at a time
 
 

@@ -203,3 +203,15 @@ def test_whitespace_in_translations_covers_every_space_a_view_can_hold():
         for ch in normalise_char(chr(code)):
             if ch != "\n" and (ch.isspace() or regex.match(r"\s", ch)):
                 assert ws.fullmatch(ch), hex(code)
+
+
+def test_a_shape_expands_named_groups_as_deep_as_it_stays_small(monkeypatch):
+    # four levels of named groups: a two-level expansion leaves the innermost as "any
+    # text", a deeper one spells it out (a closer fit, fewer exact checks) ...
+    src = r"(?x)(?(DEFINE)(?<a>Photo)(?<b>(?&a):)(?<c>(?&b)\s)(?<d>(?&c)Jane))(?&d)"
+    deep = pf_mod._derive(src, False, True)["shape"]
+    assert re2.compile(deep).search("Photo: Jane") and not re2.compile(deep).search("Image: Jane")
+    # ... unless RE2 cannot build it within its budget: then a shallower one serves
+    monkeypatch.setattr(pf_mod, "_compiles", lambda shape: False)
+    shallow = pf_mod._derive(src, False, True)["shape"]
+    assert shallow != deep and re2.compile(shallow).search("Image: Jane")
