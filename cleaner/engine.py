@@ -12,7 +12,7 @@ import regex
 from .errors import CleanerError
 from .kinds import Doc, DropBlock, DropLine, Rule, Strip, TruncateTail
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
-from .prefilter import Prefilter
+from .prefilter import MEMO_MAX, Prefilter  # MEMO_MAX: lines remembered (see RuleSet.apply)
 from .text import Line, normalise_doc, prose_regions
 
 MAX_PASSES = 8
@@ -21,10 +21,6 @@ MAX_PASSES = 8
 # Measured on the bundled rules: building it takes 0.2 s and it saves about 3 s
 # per million characters, so it pays for itself after some 70,000
 AUTO_PREFILTER_CHARS = 64_000
-# what line rules decided on a line (a pure function of the line's view) is kept
-# for this many lines, then forgotten at once: later passes over a document and
-# lines that recur across documents (boilerplate does) are not matched again
-MEMO_MAX = 4_000
 
 
 @dataclass(frozen=True)

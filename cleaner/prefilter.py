@@ -33,9 +33,10 @@ MAX_MEM = 64 << 20
 # size past which an expansion stops deepening
 HEAD_DEPTH = 6
 EXPAND_MAX_CHARS = 200_000
-# lines whose candidate rules are kept (a pure function of the line; a later pass
-# over a document, and boilerplate that recurs across documents, are not matched
-# again); the table is emptied at once when it grows past this
+# lines remembered, here (which rules a line's literals and shape name) and by the
+# engine (what a rule decided on a line): both pure functions of the line's view, so
+# a later pass over a document, and boilerplate that recurs across documents, are
+# not matched again; a table is emptied at once when it grows past this
 MEMO_MAX = 4_000
 
 # Unicode classes make big automata over UTF-8 bytes. The pre-pass only needs a
@@ -695,17 +696,21 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
     return out
 
 
-def _compiles(shape: str) -> bool:
-    """Whether RE2 builds a shape within its memory budget (else a shallower one serves)."""
-    if re2 is None:
-        return True
+def _shape_set(shape: str):
+    """A shape compiled as a one-pattern RE2 set within its memory budget, or None if
+    RE2 refuses it."""
     try:
         one = re2.Set.SearchSet(_re2_options(SHAPE_MAX_MEM))
-        if one.Add(shape) < 0:
-            return False
-        return one.Compile() is not False  # (this binding returns None on success)
+        if one.Add(shape) < 0 or one.Compile() is False:  # (None is success here)
+            return None
+        return one
     except Exception:
-        return False
+        return None
+
+
+def _compiles(shape: str) -> bool:
+    """Whether RE2 builds a shape within its memory budget (else a shallower one serves)."""
+    return re2 is None or _shape_set(shape) is not None
 
 
 _LOADED: dict[str, dict] = {}
@@ -925,15 +930,8 @@ class Prefilter:
             return self._shape_match[rid]
         except KeyError:
             pass
-        try:
-            one = re2.Set.SearchSet(_re2_options(SHAPE_MAX_MEM))
-            if one.Add(self.shapes[rid]) < 0:
-                raise ValueError
-            one.Compile()
-            fn = _set_test(one)
-        except Exception:
-            fn = None
-        self._shape_match[rid] = fn
+        one = _shape_set(self.shapes[rid])
+        fn = self._shape_match[rid] = _set_test(one) if one is not None else None
         return fn
 
     def flag(self, view: bytes) -> list[int]:
