@@ -156,10 +156,14 @@ class Doc:
             keys = self._keys[state] = [(p, " ".join(fold(norms[p]).split())) for p in self.live()]
         return keys
 
-    def repeats(self, ignorecase: bool) -> bool:
-        """Whether a live line occurs twice (as ``keys`` sees lines)."""
+    def repeated(self, ignorecase: bool) -> set[str]:
+        """The keys (see ``keys``) of live lines that occur more than once."""
         keys = self.keys(ignorecase)
-        return len({k for _, k in keys}) != len(keys)
+        once: set[str] = set()
+        twice: set[str] = set()
+        for _, k in keys:
+            (twice if k in once else once).add(k)
+        return twice
 
 
 @dataclass
@@ -429,11 +433,14 @@ class Dedupe(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
-        if not doc.repeats(self.ignorecase):
+        repeated = doc.repeated(self.ignorecase)
+        if not repeated:
             return  # no line occurs twice: nothing to do (the common case)
         norms = doc.norms
         seen: dict[str, int] = {}  # key -> ordinal (among live lines) of the latest copy
         for ordinal, (pos, key) in enumerate(doc.keys(self.ignorecase)):
+            if key not in repeated:
+                continue  # a line that occurs once is neither a copy nor copied
             norm = norms[pos]
             if len(norm) < self.min_chars:
                 continue
