@@ -97,24 +97,22 @@ class _Passes:
         self.dups = True
         self.settled = False  # set by a pass after which another would find nothing
 
-    def first(self, prefilter: Prefilter, view: str) -> list[int] | None:
+    def first(self, prefilter: Prefilter, view: str, vlines: list[str]) -> list[int] | None:
         """Flags for the first pass: one scan of the whole document (None when it
         cannot be encoded: lone surrogates from bytes that were not UTF-8)."""
         try:
             lines = prefilter.flag(view.encode("utf-8"))
         except UnicodeEncodeError:
             return None
-        vlines = view.split("\n")
         self.seen = set(vlines)
         n = len(vlines)
         self.flagged = {vlines[p] for p in lines if p < n}
         self.dups = prefilter.dedupe and _has_duplicates(view)
         return lines
 
-    def again(self, prefilter: Prefilter, view: str) -> list[int]:
+    def again(self, prefilter: Prefilter, view: str, vlines: list[str]) -> list[int]:
         """Flags for a later pass: looked up for known lines, scanned for new ones."""
         assert self.seen is not None
-        vlines = view.split("\n")
         seen, flagged = self.seen, self.flagged
         lines = [p for p, v in enumerate(vlines) if v in flagged]
         new = [p for p, v in enumerate(vlines) if v not in seen]
@@ -140,19 +138,20 @@ def _one_pass(
 ) -> tuple[str, list[int], list[Removal]]:
     """One pass of every rule; returns the new text, its lines' original numbers, removals."""
     view = normalise_doc(text)
+    vlines = view.split("\n")  # the view's lines, not stripped
     lines: list[int] | None = None
     dups = True  # whether a dedupe rule may find anything
     if prefilter is not None:
         passes = passes or _Passes()
         if passes.seen is None:
-            lines = passes.first(prefilter, view)
+            lines = passes.first(prefilter, view, vlines)
         else:
-            lines = passes.again(prefilter, view)
+            lines = passes.again(prefilter, view, vlines)
         dups = passes.dups if lines is not None else prefilter.dedupe
         if lines == [] and not prefilter.always and not dups:
             return text, index, []  # nothing any rule could touch: no per-line work at all
     texts, endings = _split(text)
-    norms = list(map(str.strip, view.split("\n")[: len(texts)]))
+    norms = list(map(str.strip, vlines[: len(texts)]))
     flagged = prefilter.by_rule(norms, lines) if lines is not None else None
     filtered = prefilter.filtered if prefilter else frozenset()
     doc = Doc(texts, endings, index, norms, flagged, filtered, memo)

@@ -39,7 +39,7 @@ from .errors import CleanerError
 from .explain import Document
 from .kinds import WHERE, DropLine, Pattern
 from .rules import DEFAULT_TIMEOUT
-from .text import Line, is_prose, split_lines
+from .text import TERMINALS, Line, is_prose, split_lines
 
 MAX_KEY_CHARS = 200
 _DIGITS = regex.compile(r"\d+")
@@ -344,16 +344,13 @@ def _draft_rule(c: Candidate, rid: str) -> DropLine:
     )
 
 
-_TERMINAL_CHARS = ".!?…:;。！？"
-
-
 def _shorten(text: str, limit: int = 160) -> str:
     """A long context line cut at a word for a readable example, still prose if it was prose
     (then it ends in "…") and still not prose if it was not; else the line as it is."""
     if len(text) <= limit:
         return text
     was = is_prose(split_lines(text)[0].norm)
-    cut = text[: limit - 10].rsplit(" ", 1)[0].rstrip(" ,;:-–—" + _TERMINAL_CHARS)
+    cut = text[: limit - 10].rsplit(" ", 1)[0].rstrip(" ,;:-–—" + TERMINALS)
     cut = cut + " …" if was else cut
     return cut if cut.strip() and is_prose(split_lines(cut)[0].norm) == was else text
 

@@ -56,6 +56,18 @@ def _is_view(text: str) -> bool:
     return not odd and unicodedata.is_normalized("NFKC", text)
 
 
+class _ViewTable(dict):
+    """``str.translate`` table: code point -> its matching view (``normalise_char``),
+    filled in as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        view = self[code] = normalise_char(chr(code))
+        return view
+
+
+_VIEW = _ViewTable()
+
+
 def normalise(text: str) -> tuple[str, list[int] | None]:
     """Return the matching view of ``text`` and an offset map.
 
@@ -69,23 +81,11 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
-        n = normalise_char(ch)
+        n = _VIEW[ord(ch)]
         out.append(n)
         offsets.extend([i] * len(n))
     offsets.append(len(text))
     return "".join(out), offsets
-
-
-class _ViewTable(dict):
-    """``str.translate`` table: code point -> its matching view (``normalise_char``),
-    filled in as characters are met."""
-
-    def __missing__(self, code: int) -> str:
-        view = self[code] = normalise_char(chr(code))
-        return view
-
-
-_VIEW = _ViewTable()
 
 
 def normalise_doc(text: str) -> str:
