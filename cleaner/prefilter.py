@@ -53,7 +53,8 @@ PLACEHOLDER = 0xF0000
 # Unicode spaces (tab, no-break, ideographic, en/em ...) have all become " " there,
 # and every RE2 pass here runs on views. A small class keeps automata small.
 _S = r"\r\x{1c}-\x{1f}\x{85}\x{2028}\x{2029} "
-EDGE = f"[{_S}]*"
+_WS_CLASS = f"[{_S}]"
+EDGE = f"{_WS_CLASS}*"
 ANY = r"[^\n]"
 
 
@@ -90,6 +91,9 @@ class _State:
     relax: bool = True  # widen large counted repeats (smaller automata); off to measure widths
     negated_class: bool = False  # inside [^...]: Unicode classes give only their ASCII part
     exact: bool = False  # keep Unicode categories (\p{Lu} ...) as placeholders (for heads)
+    anchors: bool = False  # keep ^ and $ (for a shape, which is tested on one line alone)
+    graph: dict[str, set[str]] | None = None  # if given: named group -> the groups it calls
+    inside: list[str] = field(default_factory=list)  # the named groups being read
 
 
 def translate(
@@ -136,11 +140,57 @@ def translate(
     return out
 
 
+def translate_shape(src: str, ignorecase: bool, common: int | None = None) -> str:
+    """A translation to test one line with (a shape): ``^`` and ``$`` are kept,
+    lookarounds dropped, and named groups expanded bottom up, each call spelt out
+    (recursion stays "any text"). With ``common``, a group whose expansion fits
+    more than that many lines of ordinary prose (``PROBES``: a run of names, a
+    URL) stands for "any text": it tells little, and spelling it out everywhere
+    is what makes a shape too big, while the telling groups (a list of labels or
+    of agencies) are kept wherever they sit."""
+    # no anchors if a flag could make them match inside a line
+    anchors = not regex.search(r"\(\?[a-zA-Z01]*[mw]", src)
+    graph: dict[str, set[str]] = {}
+    _, bodies = _translate(src, ignorecase, False, None, False, anchors=anchors, graph=graph)
+    settled: dict[str, str] = {}
+    while len(settled) < len(bodies):
+        ready = [n for n in bodies if n not in settled and graph.get(n, set()) <= settled.keys()]
+        if not ready:
+            break  # recursion: what is left stays "any text"
+        _, bodies = _translate(src, ignorecase, False, settled, False, anchors=anchors)
+        for n in ready:
+            body = bodies[n]
+            if _size(body) > EXPAND_MAX_CHARS or (common is not None and _commonness(body) > common):
+                body = f"{ANY}*"
+            settled[n] = body
+    out, _ = _translate(src, ignorecase, False, settled, False, anchors=anchors)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _commonness(translated: str) -> int:
+    """In how many lines of ordinary prose a translation fits (PROBES): a group
+    that fits them all (a run of names) tells little, one that fits none (a list
+    of agencies) tells a lot; the first is made loose first."""
+    try:
+        compiled = re2.compile(translated, _re2_options(SHAPE_MAX_MEM))
+    except Exception:
+        return len(PROBES)
+    return sum(1 for p in PROBES if compiled.search(p))
+
+
+def _size(translated: str) -> int:
+    """A translation's length, counting each whitespace class as one character (it
+    is one byte range in the automaton, however long it is written)."""
+    return len(translated) - (len(_WS_CLASS) - 1) * translated.count(_WS_CLASS)
+
+
 def _translate(
     src: str, ignorecase: bool, verbose: bool, calls: dict[str, str] | None, mark: bool = False, relax: bool = True,
-    exact: bool = False,
+    exact: bool = False, anchors: bool = False, graph: dict[str, set[str]] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    st = _State(src, verbose, ignorecase, calls=calls, mark_lookaround=mark, relax=relax, exact=exact)
+    st = _State(src, verbose, ignorecase, calls=calls, mark_lookaround=mark, relax=relax, exact=exact,
+                anchors=anchors, graph=graph)
     # global inline flags at the very start: (?x), (?xi), (?V1) ...
     m = regex.match(r"\(\?([aiLmsuxVfbrwe01]+)\)", src)
     if m:
@@ -239,10 +289,12 @@ def _atom(st: _State) -> tuple[str, bool]:
         return ANY, False
     if c in "^$":
         st.i += 1
-        if c == "$" and st.exact:
+        if c == "$" and (st.exact or st.anchors):
             # kept for heads ("the line ends in a bracket" is a narrow head), with the
             # whitespace a line of the document may still have before its newline
             return f"(?:{EDGE}$)", False
+        if c == "^" and st.anchors:
+            return f"(?:^{EDGE})", False
         return "", True
     if c == "{":
         st.i += 1
@@ -427,6 +479,8 @@ def _group(st: _State) -> tuple[str, bool]:
         end = src.index(")", i)
         name = src[i + (3 if rest[2] == "&" else 4):end]
         st.i = end + 1
+        if st.graph is not None and st.inside:
+            st.graph.setdefault(st.inside[-1], set()).add(name)
         if st.calls is None or name not in st.calls:
             return f"{ANY}*", False  # see translate
         return f"(?:{st.calls[name]})", False
@@ -473,9 +527,12 @@ def _group(st: _State) -> tuple[str, bool]:
         else:
             st.i = i + 1
             prefix = "(?:"
+    if name is not None:
+        st.inside.append(name)
     body = _seq(st)
     st.i += 1  # the ')'
     if name is not None:
+        st.inside.pop()
         st.named[name] = body
     return prefix + body + ")", False
 
@@ -672,9 +729,9 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
         # the deepest expansion of named groups that stays small (a closer fit means
         # fewer exact checks), else the shallow translation
         narrow = None
-        for depth in SHAPE_DEPTHS:
-            deep = translate(src, ignorecase, expand=True, mark=False, depth=depth)
-            if len(deep) <= SHAPE_MAX_CHARS and _compiles(deep if search else f"^{EDGE}{deep}{EDGE}$"):
+        for common in SHAPE_COMMON:
+            deep = translate_shape(src, ignorecase, common)
+            if _size(deep) <= SHAPE_MAX_CHARS and _compiles(deep if search else f"^{EDGE}{deep}{EDGE}$"):
                 narrow = deep
                 break
         if narrow is None:
@@ -918,8 +975,13 @@ class Prefilter:
             if alts:
                 lit = "(?m)(?i:" + "|".join(re2.escape(a) for a in alts) + ")"
                 self._scans.append(_span_finder(re2.compile(lit, _re2_options())))
-            if self.heads:
-                heads = "(?m)" + "|".join(self.heads[rid] for rid in sorted(self.heads))
+            # the heads in a few scans, not one: every head starts at each line start, and
+            # the union of them all makes a DFA whose states outgrow its cache (measured on
+            # 788 real pages: 20 MB/s as one scan; 4 scans of 20 heads, 80 MB/s in all, and
+            # 6 MB less memory)
+            ids = sorted(self.heads)
+            for i in range(0, len(ids), HEAD_SCAN_CHUNK):
+                heads = "(?m)" + "|".join(self.heads[rid] for rid in ids[i:i + HEAD_SCAN_CHUNK])
                 self._scans.append(_span_finder(re2.compile(heads, _re2_options())))
 
     def _shape(self, rid: str):
@@ -1054,7 +1116,10 @@ def _problem(pattern: str) -> str | None:
 HEAD_SOLID = (4, 8, 14, 10**6)  # solid characters a head takes, tried in turn until one narrows
 HEAD_MAX_CHARS = 20000
 SHAPE_MAX_CHARS = 20_000
-SHAPE_DEPTHS = (6, 4, 2)  # named-group expansion depths tried for a shape, deepest first
+HEAD_SCAN_CHUNK = 20  # heads per scan (see Prefilter)
+# a shape spells out every named group; if that is too big, the groups that fit more
+# than this many of the PROBES (of 46) stand for "any text", tried in turn
+SHAPE_COMMON = (None, 40, 20, 10, 5, 2)
 SHAPE_MAX_MEM = 2 << 20  # per rule shape, run on one line at a time
 
 

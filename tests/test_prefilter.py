@@ -205,9 +205,9 @@ def test_whitespace_in_translations_covers_every_space_a_view_can_hold():
                 assert ws.fullmatch(ch), hex(code)
 
 
-def test_a_shape_expands_named_groups_as_deep_as_it_stays_small(monkeypatch):
-    # four levels of named groups: a two-level expansion leaves the innermost as "any
-    # text", a deeper one spells it out (a closer fit, fewer exact checks) ...
+def test_a_shape_spells_out_named_groups_unless_too_big(monkeypatch):
+    # four levels of named groups: a two-level expansion would leave the innermost as
+    # "any text"; a shape spells them all out (a closer fit, fewer exact checks) ...
     src = r"(?x)(?(DEFINE)(?<a>Photo)(?<b>(?&a):)(?<c>(?&b)\s)(?<d>(?&c)Jane))(?&d)"
     deep = pf_mod._derive(src, False, True)["shape"]
     assert re2.compile(deep).search("Photo: Jane") and not re2.compile(deep).search("Image: Jane")
@@ -215,3 +215,46 @@ def test_a_shape_expands_named_groups_as_deep_as_it_stays_small(monkeypatch):
     monkeypatch.setattr(pf_mod, "_compiles", lambda shape: False)
     shallow = pf_mod._derive(src, False, True)["shape"]
     assert shallow != deep and re2.compile(shallow).search("Image: Jane")
+
+
+def test_a_shape_keeps_the_anchors_of_a_pattern_tested_on_one_line():
+    # a strip pattern that must end its line: a bracket in the middle of one does not fit
+    src = r"\s*\((?&who)\)\s*$(?(DEFINE)(?<who>[^()]{1,40}))"
+    shape = re2.compile(pf_mod._derive(src, False, True)["shape"])
+    assert shape.search("The fund (in euros) grew.") is None
+    assert shape.search("The fund grew (in euros)")
+    start = re2.compile(pf_mod.translate_shape(r"^Photo:\s*\w+", False))
+    assert start.search("Photo: Jane") and not start.search("A Photo: Jane")
+    # a flag that lets $ match inside a line keeps the anchor out
+    assert "$" not in pf_mod.translate_shape("(?m)x$", False)
+
+
+def test_a_shape_makes_groups_that_fit_ordinary_prose_loose_and_keeps_telling_ones():
+    src = (r"(?x)(?&names)\s*/\s*(?&agency)$"
+           r"(?(DEFINE)(?<names>\p{Lu}\w+(?:\s+\p{Lu}\w+){0,3})(?<agency>Getty\s+Images|Reuters|AFP))")
+    full = pf_mod.translate_shape(src, False)
+    loose = pf_mod.translate_shape(src, False, common=5)
+    assert len(loose) < len(full)
+    for shape in (full, loose):
+        rx = re2.compile(shape)
+        assert rx.search("Jane Doe / Getty Images")  # a superset ...
+        assert not rx.search("Jane Doe / the reader")  # ... that still needs an agency
+    assert re2.compile(loose).search("jane doe/AFP") and not re2.compile(full).search("jane doe/AFP")
+    # a recursive call stays "any text" (the translation still terminates)
+    rec = re2.compile(pf_mod.translate_shape(r"(?<r>a(?&r)?b)x", False))
+    assert rec.search("aaabbbx") and not rec.search("bax")
+
+
+def test_shapes_are_supersets_on_fixture_lines():
+    """Every line an exact pattern matches, the shape the pre-pass derives for it fits
+    (on the matching view, as in the engine)."""
+    lines = {normalise(ln)[0].strip() for t in TEXTS for ln in t.split("\n")}
+    lines |= {normalise(ln)[0].strip() for r in ALL.rules for ex in r.examples
+              for key in ("in", "out") for ln in (ex.get(key) or "").split("\n")}
+    for r in ALL.rules:
+        for p in getattr(r, "patterns", None) or []:
+            search = r.kind == "strip"
+            shape = re2.compile(pf_mod._derive(p.source, r.ignorecase, search)["shape"])
+            for ln in filter(None, lines):
+                if (p.compiled.search(ln) if search else p.compiled.fullmatch(ln)):
+                    assert shape.search(ln.encode("utf-8", "surrogatepass")), (r.id, ln)
