@@ -82,49 +82,22 @@ def _split(text: str) -> tuple[list[str], list[str]]:
 
 
 class _Passes:
-    """What one ``apply`` call learns in its first pass and reuses in the next ones.
+    """What one ``apply`` call carries from one pass to the next.
 
-    A later pass sees the same lines minus the dropped ones, plus the lines a
-    ``strip`` rule cut. Whether the pre-pass flags a line depends on that line
-    alone, so a later pass looks flags up for the lines it has seen and scans
-    only the new ones; whether a line occurs twice can only change through a
-    new line.
+    Which rules the pre-pass names for a line depends on that line alone, and
+    it remembers lines it has seen (``Prefilter.lines_for``), so a later pass
+    pays only for the lines a ``strip`` rule cut; whether a line occurs twice
+    is looked at again only while none does.
     """
 
     def __init__(self) -> None:
-        self.seen: set[str] | None = None  # view lines the pre-pass has looked at
-        self.flagged: set[str] = set()  # those of them it flagged
-        self.dups = True
+        self.dups: bool | None = None  # whether any line occurs twice (None: not looked yet)
         self.settled = False  # set by a pass after which another would find nothing
 
-    def first(self, prefilter: Prefilter, view: str, vlines: list[str]) -> list[int] | None:
-        """Flags for the first pass: one scan of the whole document (None when it
-        cannot be encoded: lone surrogates from bytes that were not UTF-8)."""
-        try:
-            lines = prefilter.flag(view.encode("utf-8"))
-        except UnicodeEncodeError:
-            return None
-        self.seen = set(vlines)
-        n = len(vlines)
-        self.flagged = {vlines[p] for p in lines if p < n}
-        self.dups = prefilter.dedupe and _has_duplicates(view)
-        return lines
-
-    def again(self, prefilter: Prefilter, view: str, vlines: list[str]) -> list[int]:
-        """Flags for a later pass: looked up for known lines, scanned for new ones."""
-        assert self.seen is not None
-        seen, flagged = self.seen, self.flagged
-        lines = [p for p, v in enumerate(vlines) if v in flagged]
-        new = [p for p, v in enumerate(vlines) if v not in seen]
-        if new:
-            found = prefilter.flag("\n".join(vlines[p] for p in new).encode("utf-8"))
-            hits = [new[i] for i in found if i < len(new)]
-            seen.update(vlines[p] for p in new)
-            flagged.update(vlines[p] for p in hits)
-            lines = sorted(lines + hits)
-            if not self.dups:
-                self.dups = prefilter.dedupe and _has_duplicates(view)
-        return lines
+    def duplicates(self, prefilter: Prefilter, view: str) -> bool:
+        if not self.dups:  # a cut line may have become a copy of another
+            self.dups = prefilter.dedupe and _has_duplicates(view)
+        return self.dups
 
 
 def _one_pass(
@@ -138,21 +111,17 @@ def _one_pass(
 ) -> tuple[str, list[int], list[Removal]]:
     """One pass of every rule; returns the new text, its lines' original numbers, removals."""
     view = normalise_doc(text)
-    vlines = view.split("\n")  # the view's lines, not stripped
-    lines: list[int] | None = None
+    norms = list(map(str.strip, view.split("\n")))  # the view's lines, stripped
+    flagged = None
     dups = True  # whether a dedupe rule may find anything
     if prefilter is not None:
         passes = passes or _Passes()
-        if passes.seen is None:
-            lines = passes.first(prefilter, view, vlines)
-        else:
-            lines = passes.again(prefilter, view, vlines)
-        dups = passes.dups if lines is not None else prefilter.dedupe
-        if lines == [] and not prefilter.always and not dups:
-            return text, index, []  # nothing any rule could touch: no per-line work at all
+        dups = passes.duplicates(prefilter, view)
+        flagged = prefilter.lines_for(norms)
+        if not flagged and not prefilter.always and not dups:
+            return text, index, []  # nothing any rule could touch: no further work
     texts, endings = _split(text)
-    norms = list(map(str.strip, vlines[: len(texts)]))
-    flagged = prefilter.by_rule(norms, lines) if lines is not None else None
+    del norms[len(texts):]  # a final newline leaves an empty view line
     filtered = prefilter.filtered if prefilter else frozenset()
     doc = Doc(texts, endings, index, norms, flagged, filtered, memo)
     for rule in rules:
