@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import regex
-
 from .errors import CleanerError
 from .kinds import Doc, DropBlock, DropLine, Rule, Strip, TruncateTail
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
@@ -153,15 +151,17 @@ def _one_pass(
 
 # whitespace as str.split() sees it, but the newline, as UTF-8 bytes (ASCII) ...
 _ASCII_WS = b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
-# ... and the rest of it (rare in the matching view: NFKC turns most odd spaces into " ")
-_OTHER_WS = regex.compile(r"[\x85\u1680\u2000-\u200a\u2028\u2029\u205f\u3000]")
+# ... and the rest of it a matching view can hold, case-folded or not (NFKC and the view
+# turn every other odd space into " "; checked over every code point in the tests)
+VIEW_OTHER_WS = ("\x85", "\u2028", "\u2029")
 
 
 def _has_duplicates(view: str) -> bool:
-    """Whether any non-blank line occurs twice, ignoring case and whitespace (a
-    necessary condition for a dedupe rule to fire; no per-line Python work)."""
+    """Whether any non-blank line of a matching view occurs twice, ignoring case
+    and whitespace (a necessary condition for a dedupe rule to fire; no per-line
+    Python work)."""
     folded = view.casefold()
-    if not folded.isascii() and _OTHER_WS.search(folded):
+    if not folded.isascii() and any(ws in folded for ws in VIEW_OTHER_WS):
         return True  # cannot rule it out cheaply: let the dedupe rules look
     keys = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_WS).split(b"\n")
     lines = list(filter(None, keys))
