@@ -11,7 +11,7 @@ from .errors import CleanerError
 from .kinds import Doc, DropBlock, DropLine, Rule, Strip, TruncateTail
 from .rules import DEFAULT_TIMEOUT, _cached_bundled, load_folder, matches_selector
 from .prefilter import MEMO_MAX, Prefilter  # MEMO_MAX: lines remembered (see RuleSet.apply)
-from .text import Line, normalise_doc, prose_regions
+from .text import Line, coarse_keys, normalise_doc, prose_regions
 
 MAX_PASSES = 8
 # the pre-pass is built once a rule set has cleaned this much text: small jobs
@@ -149,21 +149,13 @@ def _one_pass(
     return out, [index[p] for p in kept], removals
 
 
-# whitespace as str.split() sees it, but the newline, as UTF-8 bytes (ASCII) ...
-_ASCII_WS = b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
-# ... and the rest of it a matching view can hold, case-folded or not (NFKC and the view
-# turn every other odd space into " "; checked over every code point in the tests)
-VIEW_OTHER_WS = ("\x85", "\u2028", "\u2029")
-
-
 def _has_duplicates(view: str) -> bool:
     """Whether any non-blank line of a matching view occurs twice, ignoring case
     and whitespace (a necessary condition for a dedupe rule to fire; no per-line
     Python work)."""
-    folded = view.casefold()
-    if not folded.isascii() and any(ws in folded for ws in VIEW_OTHER_WS):
+    keys = coarse_keys(view)
+    if keys is None:
         return True  # cannot rule it out cheaply: let the dedupe rules look
-    keys = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_WS).split(b"\n")
     lines = list(filter(None, keys))
     return len(set(lines)) != len(lines)
 

@@ -8,14 +8,14 @@ bookkeeping happens once, in :mod:`cleaner.engine`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-
 
 import regex
 
 from .errors import RuleTimeout
-from .text import Line, is_prose, prose_regions, word_count
+from .text import Line, coarse_keys, is_prose, prose_regions, word_count
 
 WHERE = ("anywhere", "head", "tail", "edges")
 
@@ -57,7 +57,7 @@ class Doc:
         self._lines: dict[int, Line] = {}
         self._prose: dict[int, bool] = {}
         self._regions: tuple[int, int] | None = None
-        self._keys: dict[tuple, list[tuple[int, str]]] = {}
+        self._keys: dict[tuple, list[tuple[int, int, str]]] = {}
         self.regions  # noqa: B018 - computed before any rule changes a line
 
     # --- lines ---------------------------------------------------------------------------
@@ -144,26 +144,33 @@ class Doc:
     def drop(self, pos: int, rule_id: str) -> None:
         self.dropped.setdefault(pos, rule_id)
 
-    def keys(self, ignorecase: bool) -> list[tuple[int, str]]:
-        """(position, key) of every live line: its view with whitespace runs as one
-        space, case-folded with ``ignorecase``; remembered until a line is dropped or
-        cut (both dedupe rules read the same keys)."""
-        state = (ignorecase, len(self.dropped), len(self.cuts))
-        keys = self._keys.get(state)
-        if keys is None:
-            norms = self.norms
-            fold = str.casefold if ignorecase else str
-            keys = self._keys[state] = [(p, " ".join(fold(norms[p]).split())) for p in self.live()]
-        return keys
+    def copies(self, ignorecase: bool) -> list[tuple[int, int, str]]:
+        """(ordinal among live lines, position, key) of the live lines whose key
+        occurs more than once, in order. A key is a line's view with whitespace runs
+        as one space, case-folded with ``ignorecase``. Remembered until a line is
+        dropped or cut (both dedupe rules read the same).
 
-    def repeated(self, ignorecase: bool) -> set[str]:
-        """The keys (see ``keys``) of live lines that occur more than once."""
-        keys = self.keys(ignorecase)
-        once: set[str] = set()
-        twice: set[str] = set()
-        for _, k in keys:
-            (twice if k in once else once).add(k)
-        return twice
+        Keys are only built for lines that may be copies: a coarser key (the view
+        case-folded, with no whitespace at all), made for the whole document at
+        once, must occur twice first."""
+        state = (ignorecase, len(self.dropped), len(self.cuts))
+        found = self._keys.get(state)
+        if found is not None:
+            return found
+        norms, dropped = self.norms, self.dropped
+        live = [p for p in range(self.n) if p not in dropped and norms[p]]
+        coarse = coarse_keys("\n".join(norms))
+        if coarse is None:
+            maybe = live  # a space the coarse key would keep: every line may be a copy
+        else:
+            counts = Counter(coarse[p] for p in live)
+            maybe = [p for p in live if counts[coarse[p]] > 1]
+        fold = str.casefold if ignorecase else str
+        keys = {p: " ".join(fold(norms[p]).split()) for p in maybe}
+        counts = Counter(keys.values())
+        ordinal = {p: o for o, p in enumerate(live)} if maybe else {}
+        found = self._keys[state] = [(ordinal[p], p, k) for p, k in keys.items() if counts[k] > 1]
+        return found
 
 
 @dataclass
@@ -433,14 +440,10 @@ class Dedupe(Rule):
     }
 
     def apply(self, doc: Doc) -> None:
-        repeated = doc.repeated(self.ignorecase)
-        if not repeated:
-            return  # no line occurs twice: nothing to do (the common case)
         norms = doc.norms
         seen: dict[str, int] = {}  # key -> ordinal (among live lines) of the latest copy
-        for ordinal, (pos, key) in enumerate(doc.keys(self.ignorecase)):
-            if key not in repeated:
-                continue  # a line that occurs once is neither a copy nor copied
+        # a line that occurs once is neither a copy nor copied: only the others
+        for ordinal, pos, key in doc.copies(self.ignorecase):
             norm = norms[pos]
             if len(norm) < self.min_chars:
                 continue

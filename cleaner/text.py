@@ -90,6 +90,25 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), offsets
 
 
+# whitespace as str.split() sees it, but the newline, as UTF-8 bytes (ASCII) ...
+ASCII_WS = b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# ... and the rest of it a matching view can hold, case-folded or not (NFKC and the view
+# turn every other odd space into " "; checked over every code point in the tests)
+VIEW_OTHER_WS = ("\x85", "\u2028", "\u2029")
+
+
+
+def coarse_keys(view: str) -> list[bytes] | None:
+    """One key per line of a matching view, made for the whole text at once:
+    case-folded, with no whitespace at all. Two lines that are the same but for
+    case and whitespace have the same key (lines with different keys differ);
+    None when the view holds a space this cannot remove (rare)."""
+    folded = view.casefold()
+    if not folded.isascii() and any(ws in folded for ws in VIEW_OTHER_WS):
+        return None
+    return folded.encode("utf-8", "surrogatepass").translate(None, ASCII_WS).split(b"\n")
+
+
 _SAME: set[str] = set()  # characters met that are their own view
 
 

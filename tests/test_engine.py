@@ -389,3 +389,24 @@ def test_the_document_view_is_the_view_of_each_line(s):
     from cleaner.text import normalise, normalise_doc
 
     assert normalise_doc(s) == "\n".join(normalise(part)[0] for part in s.split("\n"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aAb  .\u2028\x85\u00df")), max_size=6), max_size=12),
+       st.sets(st.integers(0, 11)), st.booleans())
+def test_copies_are_the_lines_whose_key_occurs_twice(lines, dropped, ignorecase):
+    # Doc.copies builds keys only where a coarse whole-document key repeats; it must
+    # give what building every key would (a key: whitespace runs as one space, folded)
+    from cleaner.kinds import Doc
+    from cleaner.text import normalise_doc
+
+    norms = [v.strip() for v in normalise_doc("\n".join(lines)).split("\n")][: len(lines)]
+    doc = Doc(list(lines), ["\n"] * len(lines), list(range(len(lines))), norms, None, frozenset())
+    for p in dropped:
+        if p < len(lines):
+            doc.drop(p, "x")
+    live = [p for p in range(len(lines)) if p not in doc.dropped and norms[p]]
+    fold = str.casefold if ignorecase else str
+    keys = {p: " ".join(fold(norms[p]).split()) for p in live}
+    want = [(o, p, keys[p]) for o, p in enumerate(live) if list(keys.values()).count(keys[p]) > 1]
+    assert doc.copies(ignorecase) == want

@@ -196,7 +196,7 @@ def test_whitespace_in_translations_covers_every_space_a_view_can_hold():
 
     from cleaner.text import normalise_char
 
-    from cleaner.engine import _ASCII_WS, VIEW_OTHER_WS
+    from cleaner.text import ASCII_WS, VIEW_OTHER_WS
 
     ws = re2.compile(f"[{pf_mod._S}]")
     for code in range(sys.maxunicode + 1):
@@ -208,7 +208,7 @@ def test_whitespace_in_translations_covers_every_space_a_view_can_hold():
             # the engine's duplicate check knows every space a (case-folded) view holds
             for c in ch.casefold():
                 if c != "\n" and c.isspace():
-                    assert c.encode() in [bytes([b]) for b in _ASCII_WS] or c in VIEW_OTHER_WS, hex(code)
+                    assert c.encode() in [bytes([b]) for b in ASCII_WS] or c in VIEW_OTHER_WS, hex(code)
 
 
 def test_a_shape_spells_out_named_groups_unless_too_big(monkeypatch):
