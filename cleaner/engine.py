@@ -89,13 +89,8 @@ class _Passes:
     """
 
     def __init__(self) -> None:
-        self.dups: bool | None = None  # whether any line occurs twice (None: not looked yet)
+        self.dups = False  # whether some line occurs twice (ignoring case and whitespace)
         self.settled = False  # set by a pass after which another would find nothing
-
-    def duplicates(self, prefilter: Prefilter, view: str) -> bool:
-        if not self.dups:  # a cut line may have become a copy of another
-            self.dups = prefilter.dedupe and _has_duplicates(view)
-        return self.dups
 
 
 def _one_pass(
@@ -112,16 +107,20 @@ def _one_pass(
     norms = list(map(str.strip, view.split("\n")))  # the view's lines, stripped
     flagged = None
     dups = True  # whether a dedupe rule may find anything
+    coarse = None  # the lines' coarse keys (see text.coarse_keys), if made here
     if prefilter is not None:
         passes = passes or _Passes()
-        dups = passes.duplicates(prefilter, view)
+        if prefilter.dedupe and not passes.dups:  # a cut line may have become a copy
+            coarse = coarse_keys(view)
+            passes.dups = coarse is None or _repeats(coarse)
+        dups = passes.dups
         flagged = prefilter.lines_for(norms)
         if not flagged and not prefilter.always and not dups:
             return text, index, []  # nothing any rule could touch: no further work
     texts, endings = _split(text)
     del norms[len(texts):]  # a final newline leaves an empty view line
     filtered = prefilter.filtered if prefilter else frozenset()
-    doc = Doc(texts, endings, index, norms, flagged, filtered, memo)
+    doc = Doc(texts, endings, index, norms, flagged, filtered, memo, coarse)
     for rule in rules:
         # a rule the pre-pass narrows, with no line flagged for it, has nothing to do
         if flagged is not None and rule.id in filtered and rule.id not in flagged:
@@ -149,13 +148,8 @@ def _one_pass(
     return out, [index[p] for p in kept], removals
 
 
-def _has_duplicates(view: str) -> bool:
-    """Whether any non-blank line of a matching view occurs twice, ignoring case
-    and whitespace (a necessary condition for a dedupe rule to fire; no per-line
-    Python work)."""
-    keys = coarse_keys(view)
-    if keys is None:
-        return True  # cannot rule it out cheaply: let the dedupe rules look
+def _repeats(keys: list[bytes]) -> bool:
+    """Whether a non-blank key occurs twice (no per-line Python work)."""
     lines = list(filter(None, keys))
     return len(set(lines)) != len(lines)
 

@@ -38,6 +38,7 @@ class Doc:
         flagged: dict[str, list[int] | None] | None,
         filtered: frozenset[str],
         memo: dict | None = None,
+        coarse: list[bytes] | None = None,
     ):
         self.texts = texts
         self.endings = endings
@@ -58,6 +59,9 @@ class Doc:
         self._prose: dict[int, bool] = {}
         self._regions: tuple[int, int] | None = None
         self._keys: dict[tuple, list[tuple[int, int, str]]] = {}
+        # coarse keys of the lines (text.coarse_keys): made by the engine, else when
+        # first needed; False when they cannot be made (a rare space in the view)
+        self._coarse: list[bytes] | None | bool = coarse
         self.regions  # noqa: B018 - computed before any rule changes a line
 
     # --- lines ---------------------------------------------------------------------------
@@ -82,6 +86,12 @@ class Doc:
         self.texts[pos] = text
         line = self._lines[pos] = Line(self.index[pos], text, self.endings[pos])
         self.norms[pos] = line.norm
+        if self._coarse:
+            key = coarse_keys(line.norm)
+            if key is None:
+                self._coarse = False
+            else:
+                self._coarse[pos] = key[0]
         self._prose.pop(pos, None)
         return line
 
@@ -159,8 +169,10 @@ class Doc:
             return found
         norms, dropped = self.norms, self.dropped
         live = [p for p in range(self.n) if p not in dropped and norms[p]]
-        coarse = coarse_keys("\n".join(norms))
-        if coarse is None:
+        if self._coarse is None:
+            self._coarse = coarse_keys("\n".join(norms)) or False
+        coarse = self._coarse
+        if not coarse:
             maybe = live  # a space the coarse key would keep: every line may be a copy
         else:
             counts = Counter(coarse[p] for p in live)

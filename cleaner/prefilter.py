@@ -856,16 +856,6 @@ def _trim_heap() -> None:
         pass
 
 
-def _set_test(one):
-    """``test(data: bytes) -> True | None`` for a compiled one-pattern RE2 set."""
-    match = _set_matcher(one)
-
-    def test(data: bytes):
-        return True if match(data) else None
-
-    return test
-
-
 def _re2_options(max_mem: int = MAX_MEM):
     opts = re2.Options()
     opts.max_mem = max_mem
@@ -956,7 +946,7 @@ class Prefilter:
         except KeyError:
             pass
         one = _shape_set(self.shapes[rid])
-        fn = self._shape_match[rid] = _set_test(one) if one is not None else None
+        fn = self._shape_match[rid] = _set_matcher(one) if one is not None else None
         return fn
 
     def flag(self, view: str) -> list[int]:
@@ -1019,14 +1009,17 @@ class Prefilter:
         shapes = self._shape_match
         found: list[str] = []
         for match, ids in self._per_rule:
-            for i in match(b) or ():
+            hits = match(b)
+            if not hits:
+                continue
+            for i in hits:
                 rid = ids[i]
-                if rid in found:
-                    continue
-                shape = shapes[rid] if rid in shapes else self._shape(rid)
-                if shape is not None and shape(b) is None:
-                    continue
-                found.append(rid)
+                try:
+                    shape = shapes[rid]
+                except KeyError:
+                    shape = self._shape(rid)
+                if (shape is None or shape(b)) and rid not in found:
+                    found.append(rid)
         return tuple(found)
 
 
