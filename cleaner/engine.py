@@ -107,12 +107,13 @@ def _one_pass(
     norms = list(map(str.strip, view.split("\n")))  # the view's lines, stripped
     flagged = None
     dups = True  # whether a dedupe rule may find anything
-    coarse = None  # the lines' coarse keys (see text.coarse_keys), if made here
+    coarse = None  # (folded, the lines' coarse keys) (see text.coarse_keys), if made here
     if prefilter is not None:
         passes = passes or _Passes()
         if prefilter.dedupe and not passes.dups:  # a cut line may have become a copy
-            coarse = coarse_keys(view)
-            passes.dups = coarse is None or _repeats(coarse)
+            # (case-folded only if a dedupe rule ignores case: folding costs a third)
+            coarse = (prefilter.dedupe_fold, coarse_keys(view, prefilter.dedupe_fold))
+            passes.dups = coarse[1] is None or _repeats(coarse[1])
         dups = passes.dups
         flagged = prefilter.lines_for(norms)
         if not flagged and not prefilter.always and not dups:
@@ -238,6 +239,7 @@ class RuleSet:
                 if r.id in patterns and r.id not in pf.filtered
             ]
             pf.dedupe = any(r.kind == "dedupe" for r in self.rules)
+            pf.dedupe_fold = any(r.kind == "dedupe" and r.ignorecase for r in self.rules)
             self._prefilter = pf if pf.available else None
         return self._prefilter
 

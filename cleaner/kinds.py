@@ -38,7 +38,7 @@ class Doc:
         flagged: dict[str, list[int] | None] | None,
         filtered: frozenset[str],
         memo: dict | None = None,
-        coarse: list[bytes] | None = None,
+        coarse: tuple[bool, list[bytes] | None] | None = None,
     ):
         self.texts = texts
         self.endings = endings
@@ -59,9 +59,9 @@ class Doc:
         self._prose: dict[int, bool] = {}
         self._regions: tuple[int, int] | None = None
         self._keys: dict[tuple, list[tuple[int, int, str]]] = {}
-        # coarse keys of the lines (text.coarse_keys): made by the engine, else when
-        # first needed; False when they cannot be made (a rare space in the view)
-        self._coarse: list[bytes] | None | bool = coarse
+        # case-folded or not -> coarse keys of the lines (text.coarse_keys), made by the
+        # engine or when first needed; None when they cannot be made (a rare space)
+        self._coarse: dict[bool, list[bytes] | None] = dict([coarse]) if coarse else {}
         self.regions  # noqa: B018 - computed before any rule changes a line
 
     # --- lines ---------------------------------------------------------------------------
@@ -86,12 +86,13 @@ class Doc:
         self.texts[pos] = text
         line = self._lines[pos] = Line(self.index[pos], text, self.endings[pos])
         self.norms[pos] = line.norm
-        if self._coarse:
-            key = coarse_keys(line.norm)
-            if key is None:
-                self._coarse = False
-            else:
-                self._coarse[pos] = key[0]
+        for fold, keys in self._coarse.items():
+            if keys is not None:
+                key = coarse_keys(line.norm, fold)
+                if key is None:
+                    self._coarse[fold] = None
+                else:
+                    keys[pos] = key[0]
         self._prose.pop(pos, None)
         return line
 
@@ -161,18 +162,20 @@ class Doc:
         dropped or cut (both dedupe rules read the same).
 
         Keys are only built for lines that may be copies: a coarser key (the view
-        case-folded, with no whitespace at all), made for the whole document at
-        once, must occur twice first."""
+        with no whitespace at all, case-folded for ``ignorecase``), made for the
+        whole document at once, must occur twice first."""
         state = (ignorecase, len(self.dropped), len(self.cuts))
         found = self._keys.get(state)
         if found is not None:
             return found
         norms, dropped = self.norms, self.dropped
         live = [p for p in range(self.n) if p not in dropped and norms[p]]
-        if self._coarse is None:
-            self._coarse = coarse_keys("\n".join(norms)) or False
-        coarse = self._coarse
-        if not coarse:
+        # case-folded coarse keys serve either way; others only when case counts
+        folded = ignorecase or True in self._coarse
+        if folded not in self._coarse:
+            self._coarse[folded] = coarse_keys("\n".join(norms), folded)
+        coarse = self._coarse[folded]
+        if coarse is None:
             maybe = live  # a space the coarse key would keep: every line may be a copy
         else:
             counts = Counter(coarse[p] for p in live)

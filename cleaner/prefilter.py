@@ -898,7 +898,8 @@ class Prefilter:
         self.weak: dict[str, str] = {}  # rules the pre-pass cannot narrow, and why
         self.available = re2 is not None
         self.always: list[str] = []
-        self.dedupe = False
+        self.dedupe = False  # whether the rule set has dedupe rules ...
+        self.dedupe_fold = False  # ... and whether one of them ignores case
         self._per_rule: tuple | None = None
         self._shape_match: dict[str, object] = {}
         self._rules_of: dict[str, tuple[str, ...]] = {}  # line view -> rules_for (bounded)

@@ -97,13 +97,12 @@ ASCII_WS = b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 VIEW_OTHER_WS = ("\x85", "\u2028", "\u2029")
 
 
-
-def coarse_keys(view: str) -> list[bytes] | None:
-    """One key per line of a matching view, made for the whole text at once:
-    case-folded, with no whitespace at all. Two lines that are the same but for
-    case and whitespace have the same key (lines with different keys differ);
-    None when the view holds a space this cannot remove (rare)."""
-    folded = view.casefold()
+def coarse_keys(view: str, fold: bool = True) -> list[bytes] | None:
+    """One key per line of a matching view, made for the whole text at once: with
+    no whitespace at all, and case-folded with ``fold``. Two lines that are the
+    same but for whitespace (and case) have the same key (lines with different
+    keys differ); None when the view holds a space this cannot remove (rare)."""
+    folded = view.casefold() if fold else view
     if not folded.isascii() and any(ws in folded for ws in VIEW_OTHER_WS):
         return None
     return folded.encode("utf-8", "surrogatepass").translate(None, ASCII_WS).split(b"\n")

@@ -392,16 +392,23 @@ def test_the_document_view_is_the_view_of_each_line(s):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("aAb  .\u2028\x85\u00df")), max_size=6), max_size=12),
-       st.sets(st.integers(0, 11)), st.booleans())
-def test_copies_are_the_lines_whose_key_occurs_twice(lines, dropped, ignorecase):
-    # Doc.copies builds keys only where a coarse whole-document key repeats; it must
-    # give what building every key would (a key: whitespace runs as one space, folded)
+@given(st.lists(st.one_of(st.sampled_from(["ab", "AB", "a b", "A  b", "\u00dfa", "SSA", "b.", "B .", ""]),
+                         st.text(alphabet=st.sampled_from(list("aAb  .\u00df")), max_size=6)), max_size=12),
+       st.sets(st.integers(0, 11)), st.booleans(), st.sampled_from([None, True, False]),
+       st.sampled_from(["", "\u2028", "\x85"]))
+def test_copies_are_the_lines_whose_key_occurs_twice(lines, dropped, ignorecase, engine_fold, odd):
+    # Doc.copies builds keys only where a coarse whole-document key repeats (made by
+    # the engine, case-folded or not, or by the Doc); it must give what building
+    # every key would (a key: whitespace runs as one space, folded for ignorecase)
     from cleaner.kinds import Doc
-    from cleaner.text import normalise_doc
+    from cleaner.text import coarse_keys, normalise_doc
 
-    norms = [v.strip() for v in normalise_doc("\n".join(lines)).split("\n")][: len(lines)]
-    doc = Doc(list(lines), ["\n"] * len(lines), list(range(len(lines))), norms, None, frozenset())
+    if lines and odd:  # a space the coarse keys cannot take out
+        lines[0] = odd.join(lines[0])
+    view = normalise_doc("\n".join(lines))
+    norms = [v.strip() for v in view.split("\n")][: len(lines)]
+    coarse = None if engine_fold is None else (engine_fold, coarse_keys(view, engine_fold))
+    doc = Doc(list(lines), ["\n"] * len(lines), list(range(len(lines))), norms, None, frozenset(), None, coarse)
     for p in dropped:
         if p < len(lines):
             doc.drop(p, "x")
