@@ -730,11 +730,13 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
     return out
 
 
-def _shape_set(shape: str):
+def _shape_set(shape: str, anchored: bool = False):
     """A shape compiled as a one-pattern RE2 set within its memory budget, or None if
-    RE2 refuses it."""
+    RE2 refuses it. ``anchored``: every match begins at the start (a line rule's
+    shape, ``^...``): the automaton stops once nothing can match (a quarter faster)."""
     try:
-        one = re2.Set.SearchSet(_re2_options(SHAPE_MAX_MEM))
+        kind = re2.Set.MatchSet if anchored else re2.Set.SearchSet
+        one = kind(_re2_options(SHAPE_MAX_MEM))
         if one.Add(shape) < 0 or one.Compile() is False:  # (None is success here)
             return None
         return one
@@ -902,6 +904,7 @@ class Prefilter:
         self.dedupe_fold = False  # ... and whether one of them ignores case
         self._per_rule: tuple | None = None
         self._shape_match: dict[str, object] = {}
+        self._line_rules: set[str] = set()  # rules whose patterns match whole lines
         self._rules_of: dict[str, tuple[str, ...]] = {}  # line view -> rules_for (bounded)
         self.filtered: frozenset[str] = frozenset()
         if not self.available:
@@ -914,6 +917,8 @@ class Prefilter:
                 self.untranslatable[rid] = bad
                 continue
             self.shapes[rid] = "|".join(d["shape"] for d in derived)
+            if not any(search for _, _, search in pats):
+                self._line_rules.add(rid)  # every branch of its shape is ^...$
             # each pattern is found by its literals, or else by how it begins, or else by
             # literals that ordinary prose has too (many lines, but not every line)
             lits: set[str] = set()
@@ -946,7 +951,7 @@ class Prefilter:
             return self._shape_match[rid]
         except KeyError:
             pass
-        one = _shape_set(self.shapes[rid])
+        one = _shape_set(self.shapes[rid], rid in self._line_rules)
         fn = self._shape_match[rid] = _set_matcher(one) if one is not None else None
         return fn
 
