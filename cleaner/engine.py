@@ -240,6 +240,9 @@ class RuleSet:
             ]
             pf.dedupe = any(r.kind == "dedupe" for r in self.rules)
             pf.dedupe_fold = any(r.kind == "dedupe" and r.ignorecase for r in self.rules)
+            # a drop-line rule skips a line with more words than this (DropLine.apply)
+            pf.max_words = {r.id: r.max_words for r in self.rules
+                            if isinstance(r, DropLine) and r.max_words is not None}
             self._prefilter = pf if pf.available else None
         return self._prefilter
 

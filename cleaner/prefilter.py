@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover - exercised through the fallback test
 
 import regex
 
+from .text import word_count
+
 MAX_COUNT = 8  # counted repeats above this are relaxed: x{2,80} -> x{2,}
 MAX_MEM = 64 << 20
 # how deep heads expand calls to named groups (a date inside a stamp inside a
@@ -902,6 +904,8 @@ class Prefilter:
         self.always: list[str] = []
         self.dedupe = False  # whether the rule set has dedupe rules ...
         self.dedupe_fold = False  # ... and whether one of them ignores case
+        # rule id -> the most words of a line it looks at (the engine's drop-line rules)
+        self.max_words: dict[str, int] = {}
         self._per_rule: tuple | None = None
         self._shape_match: dict[str, object] = {}
         self._line_rules: set[str] = set()  # rules whose patterns match whole lines
@@ -986,7 +990,7 @@ class Prefilter:
                 except UnicodeEncodeError:  # a lone surrogate (bytes that were not UTF-8):
                     rids = tuple(sorted(self.filtered))  # RE2 cannot read it, every rule looks
                 else:
-                    rids = self._rules_for(b)
+                    rids = self._rules_for(b, norm)
                 memo[norm] = rids
             for rid in rids:
                 out.setdefault(rid, []).append(pos)
@@ -1010,16 +1014,29 @@ class Prefilter:
                 sets.append((_set_matcher(rset), ids))
         return sets
 
-    def _rules_for(self, b: bytes) -> tuple[str, ...]:
-        """The rules whose literals (or head) one line holds and whose shape fits it."""
-        shapes = self._shape_match
+    def _rules_for(self, b: bytes, norm: str) -> tuple[str, ...]:
+        """The rules whose literals (or head) one line holds and whose shape fits it,
+        leaving out a rule for a line with more words than it looks at (``max_words``;
+        the words are counted only for a line with that many spaces: leaving a rule
+        in is always right, and a shape test costs more than counting)."""
+        shapes, max_words = self._shape_match, self.max_words
         found: list[str] = []
+        spaces = words = -1
         for match, ids in self._per_rule:
             hits = match(b)
             if not hits:
                 continue
             for i in hits:
                 rid = ids[i]
+                limit = max_words.get(rid)
+                if limit is not None:
+                    if spaces < 0:
+                        spaces = norm.count(" ")
+                    if spaces >= limit:
+                        if words < 0:
+                            words = word_count(norm)
+                        if words > limit:
+                            continue
                 try:
                     shape = shapes[rid]
                 except KeyError:
