@@ -272,3 +272,29 @@ def test_sigkill_leaves_old_or_new_files(tmp_path):
     assert not {p.name for p in corpus.iterdir()} - {f"{i:03d}.txt" for i in range(150)} - {
         p.name for p in corpus.glob(".*.cleaner-tmp")
     }
+
+
+@pytest.mark.parametrize("fail_after", [None, 0, 1])
+def test_appending_a_shard_falls_back_to_copying_by_hand(tmp_path, monkeypatch, fail_after):
+    # shards are joined in the kernel (copy_file_range); where that fails, at once or
+    # part-way, the rest is copied by hand from where it stopped
+    from cleaner import corpus
+
+    real = getattr(os, "copy_file_range", None)
+    calls = []
+
+    def flaky(src, dst, count):
+        calls.append(count)
+        if fail_after is not None and len(calls) > fail_after:
+            raise OSError(18, "Invalid cross-device link")
+        return real(src, dst, min(count, 7)) if real else os.write(dst, os.read(src, min(count, 7)))
+
+    monkeypatch.setattr(os, "copy_file_range", flaky, raising=False)
+    src_path, dst_path = tmp_path / "part", tmp_path / "out"
+    src_path.write_bytes(b"second part, several chunks long\n")
+    with open(dst_path, "wb") as dst:
+        dst.write(b"first part\n")
+        with open(src_path, "rb") as src:
+            corpus._append(src, dst)
+        dst.write(b"third\n")
+    assert dst_path.read_bytes() == b"first part\nsecond part, several chunks long\nthird\n"
