@@ -168,8 +168,8 @@ class Doc:
         found = self._keys.get(state)
         if found is not None:
             return found
-        norms, dropped = self.norms, self.dropped
-        live = [p for p in range(self.n) if p not in dropped and norms[p]]
+        norms = self.norms
+        live = list(self.live())
         # case-folded coarse keys serve either way; others only when case counts
         folded = ignorecase or True in self._coarse
         if folded not in self._coarse:

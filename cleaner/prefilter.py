@@ -175,7 +175,7 @@ def translate_shape(src: str, ignorecase: bool, common: int | None = None) -> st
 def _commonness(translated: str) -> int:
     """In how many lines of ordinary prose a translation fits (PROBES): a group
     that fits them all (a run of names) tells little, one that fits none (a list
-    of agencies) tells a lot; the first is made loose first."""
+    of agencies) tells a lot; ``translate_shape`` makes the first kind loose."""
     try:
         compiled = re2.compile(translated, _re2_options(SHAPE_MAX_MEM))
     except Exception:
@@ -705,8 +705,9 @@ def _derive(src: str, ignorecase: bool, search: bool) -> dict:
     """What the pre-pass needs to know about one pattern (a JSON-able dict):
     its shape, its literals, its head, or why it cannot be narrowed."""
     try:
-        # the deepest expansion of named groups that stays small (a closer fit means
-        # fewer exact checks), else the shallow translation
+        # every named group spelt out (a closer fit means fewer exact checks); if that
+        # is too big, the groups that fit ordinary prose stand for any text (SHAPE_COMMON,
+        # tried in turn); else the shallow translation
         narrow = None
         for common in SHAPE_COMMON:
             deep = translate_shape(src, ignorecase, common)
@@ -948,8 +949,8 @@ class Prefilter:
             _trim_heap()  # deriving left garbage behind
         self.filtered = frozenset(self.atoms) | frozenset(self.heads)
     def _shape(self, rid: str):
-        """A test of the rule's shape on one line (bytes -> truthy or None), or None if
-        RE2 refuses it. A one-pattern RE2 set: it only says whether, so it runs one
+        """A test of the rule's shape on one line (bytes -> a list, empty unless it
+        fits), or None if RE2 refuses it. A one-pattern RE2 set: it only says whether, so it runs one
         forward automaton (no second, reversed one to find where a match starts)."""
         try:
             return self._shape_match[rid]
@@ -1156,7 +1157,7 @@ def _head(items, budget: int, icase: bool) -> tuple[str, int, bool]:
             solid += 1 if _class_size(arg) <= 12 else 0
         elif op is AT:
             if arg is AT_END:
-                out.append("$")  # in a multi-line scan: the end of the line
+                out.append("$")  # the end of the line (heads test one stripped line)
             continue
         elif op is SUBPATTERN and arg[0] is not None:
             # a kept lookaround (see _group): a lookahead tells how the rest begins
