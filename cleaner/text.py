@@ -59,11 +59,21 @@ def _is_view(text: str) -> bool:
 
 
 class _ViewTable(dict):
-    """``str.translate`` table: code point -> its matching view (``normalise_char``),
-    filled in as characters are met."""
+    """Code point -> its matching view (``normalise_char``), filled in as characters
+    are met; it also keeps the characters met (``met``) and those whose view differs
+    from them (``changing``), for ``normalise_doc``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.met: set[str] = set()
+        self.changing: set[str] = set()
 
     def __missing__(self, code: int) -> str:
-        view = self[code] = normalise_char(chr(code))
+        ch = chr(code)
+        view = self[code] = normalise_char(ch)
+        self.met.add(ch)
+        if view != ch:
+            self.changing.add(ch)
         return view
 
 
@@ -108,9 +118,6 @@ def coarse_keys(view: str, fold: bool = True) -> list[bytes] | None:
     return folded.encode("utf-8", "surrogatepass").translate(None, ASCII_WS).split(b"\n")
 
 
-_SAME: set[str] = set()  # characters met that are their own view
-
-
 def normalise_doc(text: str) -> str:
     """The matching view of a whole document, line for line (``\n`` is never changed):
     every character mapped on its own, as ``normalise`` does. Only the characters
@@ -120,23 +127,16 @@ def normalise_doc(text: str) -> str:
     if _is_view(text):
         return text
     chars = set(text)
-    for ch in chars.difference(_SAME, _VIEW_OF):
-        view = normalise_char(ch)
-        if view == ch:
-            _SAME.add(ch)
-        else:
-            _VIEW_OF[ch] = view
-    changing = sorted(chars.intersection(_VIEW_OF))
+    for ch in chars.difference(_VIEW.met):
+        _VIEW[ord(ch)]  # noqa: B018 - fills in its view
+    changing = sorted(chars.intersection(_VIEW.changing))
     if not changing:
         return text
     return _changing_class("".join(changing)).sub(_view_of_match, text)
 
 
-_VIEW_OF: dict[str, str] = {}  # character -> its view, for characters that change
-
-
 def _view_of_match(m: re.Match) -> str:
-    return _VIEW_OF[m.group()]
+    return _VIEW[ord(m.group())]
 
 
 @functools.lru_cache(maxsize=256)
