@@ -131,12 +131,14 @@ def _one_pass(
         rule.apply(doc)
     if not doc.dropped and not doc.cuts:
         return text, index, []
-    if passes is not None and not dups and not doc.cuts and not any(map(doc.prose, doc.dropped)):
-        # another pass would find nothing: every line left is as it was (no cut), so
-        # rules that read one line decide as before; no prose line went, so the head
-        # and tail regions are the same; no line occurs twice, so no dedupe rule can
-        # fire however close the copies come; a block or a tail cut only loses lines
-        passes.settled = True
+    if passes is not None and not doc.cuts and not any(map(doc.prose, doc.dropped)):
+        # another pass would find nothing but what the dedupe rules find: every line
+        # left is as it was (no cut), so rules that read one line decide as before; no
+        # prose line went, so the head and tail regions are the same; a block or a tail
+        # cut only loses lines. With no line occurring twice, no dedupe rule can fire
+        # however close the copies come; else they are asked again, on the lines left
+        # (what the next pass would show them), and whatever they find is put back
+        passes.settled = not dups or not _dedupes_more(doc, rules)
     removals = [Removal(rule, line_index + 1, cut, (s, e)) for line_index, rule, s, e, cut in doc.cuts]
     for pos, rid in sorted(doc.dropped.items()):
         removals.append(Removal(rid, index[pos] + 1, doc.before_cut.get(pos, texts[pos])))
@@ -147,6 +149,20 @@ def _one_pass(
         if last:
             out = out[: -len(last)]
     return out, [index[p] for p in kept], removals
+
+
+def _dedupes_more(doc: Doc, rules: Sequence[Rule]) -> bool:
+    """Whether the dedupe rules, run again on the lines a pass left (its dropped
+    lines are out of their sight: ``Doc.copies`` counts live lines only), would drop
+    more. The document is left as it was."""
+    before = len(doc.dropped)
+    for rule in rules:
+        if rule.kind == "dedupe":
+            rule.apply(doc)
+    added = list(doc.dropped)[before:]  # a dict keeps the order lines were dropped in
+    for pos in added:
+        del doc.dropped[pos]
+    return bool(added)
 
 
 def _repeats(keys: list[bytes]) -> bool:

@@ -379,6 +379,32 @@ def test_a_dropped_sentence_moves_the_edges_for_the_next_pass(tmp_path, prefilte
     assert rs.apply(result.text).text == result.text
 
 
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_a_copy_a_dedupe_drop_brings_within_reach_goes_in_a_further_pass(tmp_path, prefilter):
+    # pass 1 drops the second "Passengers" caption, a copy of the line above it; only
+    # then is the second "ferry" caption within max_gap of the first. No line cut, no
+    # prose dropped: the engine must still not call the document settled after pass 1
+    # (the dedupe rules are asked again)
+    dedupe = make_rule(tmp_path, "gap", """\
+        kind: dedupe
+        message: Drop a copy printed within two lines of the first.
+        min_chars: 20
+        max_gap: 2
+        examples:
+          - in: "The ferry leaves the harbour at dawn\\nThe ferry leaves the harbour at dawn\\n"
+            out: "The ferry leaves the harbour at dawn\\n"
+          - in: "The ferry leaves the harbour at dawn\\n"
+        """)
+    ferry = "The ferry leaves the harbour at dawn\n"  # captions: not prose
+    calm = "Passengers on the morning crossing to the island\n"
+    after = "Residents welcomed the news, though some said the works had taken far too long.\n"
+    rs = RuleSet([dedupe], prefilter=prefilter)
+    result = rs.apply(ferry + calm + calm + ferry + after)
+    assert result.text == ferry + calm + after
+    assert [(r.rule, r.line) for r in result.removals] == [("test.gap", 3), ("test.gap", 4)]
+    assert rs.apply(result.text).text == result.text
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab \n\t.\u00a0\u200b\u00ad\ufb01\u00bde\u0301\u212b\u3000\r]^\\-\uff3d\u2024")),
                max_size=30))
