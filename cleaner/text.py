@@ -121,18 +121,30 @@ def coarse_keys(view: str, fold: bool = True) -> list[bytes] | None:
 def normalise_doc(text: str) -> str:
     """The matching view of a whole document, line for line (``\n`` is never changed):
     every character mapped on its own, as ``normalise`` does. Only the characters
-    that change are touched: the set of distinct characters tells which (a C-level
-    pass), and one substitution maps them (2.6x faster than ``str.translate`` on
-    real pages, which looks every character up)."""
-    if _is_view(text):
-        return text
-    chars = set(text)
+    that change are touched: the distinct characters tell which, and one
+    substitution maps them (2.6x faster than ``str.translate`` on real pages, which
+    looks every character up). The distinct non-ASCII characters come from the
+    UTF-8 bytes with the ASCII bytes deleted (C-level passes, 4x faster on real
+    pages than a regex search for odd characters and an NFKC check)."""
+    if text.isascii():
+        chars = {ch for ch in _ASCII_CHANGING if ch in text}
+        if not chars:
+            return text
+    else:
+        rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
+        chars = set(rest.decode("utf-8", "surrogatepass"))
+        chars.update(ch for ch in _ASCII_CHANGING if ch in text)
     for ch in chars.difference(_VIEW.met):
         _VIEW[ord(ch)]  # noqa: B018 - fills in its view
     changing = sorted(chars.intersection(_VIEW.changing))
     if not changing:
         return text
     return _changing_class("".join(changing)).sub(_view_of_match, text)
+
+
+_ASCII_BYTES = bytes(range(128))
+# the ASCII characters whose matching view differs from them (checked in the tests)
+_ASCII_CHANGING = ("\t", "\x0b", "\x0c")
 
 
 def _view_of_match(m: re.Match) -> str:

@@ -406,7 +406,7 @@ def test_a_copy_a_dedupe_drop_brings_within_reach_goes_in_a_further_pass(tmp_pat
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab \n\t.\u00a0\u200b\u00ad\ufb01\u00bde\u0301\u212b\u3000\r]^\\-\uff3d\u2024")),
+@given(st.text(alphabet=st.sampled_from(list("ab \n\t\x0b\x0c.\u00a0\u200b\u00ad\ufb01\u00bde\u0301\u212b\u3000\r]^\\-\uff3d\u2024\udc80")),
                max_size=30))
 def test_the_document_view_is_the_view_of_each_line(s):
     # normalise_doc maps only the characters that change, in one substitution over the
@@ -415,6 +415,14 @@ def test_the_document_view_is_the_view_of_each_line(s):
     from cleaner.text import normalise, normalise_doc
 
     assert normalise_doc(s) == "\n".join(normalise(part)[0] for part in s.split("\n"))
+
+
+def test_the_ascii_characters_a_view_changes_are_known():
+    # normalise_doc looks for these among ASCII text; every other character it meets
+    # through the non-ASCII bytes of the text
+    from cleaner.text import _ASCII_CHANGING, normalise_char
+
+    assert {chr(c) for c in range(128) if normalise_char(chr(c)) != chr(c)} == set(_ASCII_CHANGING)
 
 
 @settings(max_examples=300, deadline=None)
