@@ -89,7 +89,9 @@ class _Passes:
     """
 
     def __init__(self) -> None:
-        self.dups = False  # whether some line occurs twice (ignoring case and whitespace)
+        # whether some line long enough for a dedupe rule (min_chars) occurs twice,
+        # ignoring whitespace (and case, if a dedupe rule ignores it)
+        self.dups = False
         self.settled = False  # set by a pass after which another would find nothing
 
 
@@ -113,7 +115,7 @@ def _one_pass(
         if prefilter.dedupe and not passes.dups:  # a cut line may have become a copy
             # (case-folded only if a dedupe rule ignores case: folding costs a third)
             coarse = (prefilter.dedupe_fold, coarse_keys(view, prefilter.dedupe_fold))
-            passes.dups = coarse[1] is None or _repeats(coarse[1])
+            passes.dups = coarse[1] is None or _repeats(coarse[1], norms, prefilter.dedupe_min_chars)
         dups = passes.dups
         flagged = prefilter.lines_for(norms)
         if not flagged and not prefilter.always and not dups:
@@ -165,9 +167,13 @@ def _dedupes_more(doc: Doc, rules: Sequence[Rule]) -> bool:
     return bool(added)
 
 
-def _repeats(keys: list[bytes]) -> bool:
-    """Whether a non-blank key occurs twice (no per-line Python work)."""
-    lines = list(filter(None, keys))
+def _repeats(keys: list[bytes], norms: list[str], least: int = 0) -> bool:
+    """Whether a non-blank key occurs twice among lines of at least ``least``
+    characters (a dedupe rule passes over shorter lines: ``min_chars``)."""
+    if least > 1:
+        lines = [key for key, norm in zip(keys, norms) if key and len(norm) >= least]
+    else:
+        lines = list(filter(None, keys))
     return len(set(lines)) != len(lines)
 
 
@@ -256,6 +262,7 @@ class RuleSet:
             ]
             pf.dedupe = any(r.kind == "dedupe" for r in self.rules)
             pf.dedupe_fold = any(r.kind == "dedupe" and r.ignorecase for r in self.rules)
+            pf.dedupe_min_chars = min((r.min_chars for r in self.rules if r.kind == "dedupe"), default=0)
             # a drop-line rule skips a line with more words than this (DropLine.apply)
             pf.max_words = {r.id: r.max_words for r in self.rules
                             if isinstance(r, DropLine) and r.max_words is not None}

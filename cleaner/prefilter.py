@@ -905,6 +905,7 @@ class Prefilter:
         self.always: list[str] = []
         self.dedupe = False  # whether the rule set has dedupe rules ...
         self.dedupe_fold = False  # ... and whether one of them ignores case
+        self.dedupe_min_chars = 0  # ... and the fewest characters of a line one looks at
         # rule id -> the most words of a line it looks at (the engine's drop-line rules)
         self.max_words: dict[str, int] = {}
         self._per_rule: tuple | None = None
@@ -1018,8 +1019,10 @@ class Prefilter:
     def _rules_for(self, b: bytes, norm: str) -> tuple[str, ...]:
         """The rules whose literals (or head) one line holds and whose shape fits it,
         leaving out a rule for a line with more words than it looks at (``max_words``;
-        the words are counted only for a line with that many spaces: leaving a rule
-        in is always right, and a shape test costs more than counting)."""
+        leaving a rule in is always right, and a shape test costs more than counting).
+        The line is stripped, so with no two spaces in a row it has at least one word
+        more than it has spaces (other whitespace only splits it further); words are
+        counted only where that does not settle it."""
         shapes, max_words = self._shape_match, self.max_words
         found: list[str] = []
         spaces = words = -1
@@ -1033,11 +1036,10 @@ class Prefilter:
                 if limit is not None:
                     if spaces < 0:
                         spaces = norm.count(" ")
-                    if spaces >= limit:
-                        if words < 0:
-                            words = word_count(norm)
-                        if words > limit:
-                            continue
+                        # a lower bound on the words, exact unless spaces come in runs
+                        words = spaces + 1 if "  " not in norm else word_count(norm)
+                    if words > limit:
+                        continue
                 try:
                     shape = shapes[rid]
                 except KeyError:

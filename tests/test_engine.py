@@ -405,6 +405,24 @@ def test_a_copy_a_dedupe_drop_brings_within_reach_goes_in_a_further_pass(tmp_pat
     assert rs.apply(result.text).text == result.text
 
 
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_copies_as_short_as_min_chars_go_and_shorter_ones_do_not_wake_dedupe(tmp_path, prefilter):
+    # the engine skips the dedupe rules while no line of at least min_chars occurs
+    # twice; a copy of exactly min_chars characters still counts
+    dedupe = make_rule(tmp_path, "short", """\
+        kind: dedupe
+        message: Drop a copy of a line of ten characters or more.
+        min_chars: 10
+        examples:
+          - in: "Harbour 10\\nHarbour 10\\n"
+            out: "Harbour 10\\n"
+          - in: "Harbour 1\\nHarbour 1\\n"
+        """)
+    rs = RuleSet([dedupe], prefilter=prefilter)
+    assert rs.apply("Share\nHarbour 10\nShare\nHarbour  10\n").text == "Share\nHarbour 10\nShare\n"
+    assert rs.apply("Share\nHarbour 9\nShare\nHarbour 9\n").removals == []
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab \n\t\x0b\x0c.\u00a0\u200b\u00ad\ufb01\u00bde\u0301\u212b\u3000\r]^\\-\uff3d\u2024\udc80")),
                max_size=30))
