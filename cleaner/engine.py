@@ -137,9 +137,10 @@ def _one_pass(
         # another pass would find nothing but what the dedupe rules find: every line
         # left is as it was (no cut), so rules that read one line decide as before; no
         # prose line went, so the head and tail regions are the same; a block or a tail
-        # cut only loses lines. With no line occurring twice, no dedupe rule can fire
-        # however close the copies come; else they are asked again, on the lines left
-        # (what the next pass would show them), and whatever they find is put back
+        # cut only loses lines. While no line long enough for a dedupe rule occurs
+        # twice, none can fire however close the copies come; else they are asked
+        # again, on the lines left (what the next pass would show them), and whatever
+        # they find is put back
         passes.settled = not dups or not _dedupes_more(doc, rules)
     removals = [Removal(rule, line_index + 1, cut, (s, e)) for line_index, rule, s, e, cut in doc.cuts]
     for pos, rid in sorted(doc.dropped.items()):
