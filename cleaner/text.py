@@ -16,7 +16,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
-import regex
 
 # Characters dropped from the matching view: Unicode format characters (Cf:
 # zero-width space and joiners, soft hyphen, BOM, bidi marks) are handled by
@@ -30,32 +29,6 @@ def normalise_char(ch: str) -> str:
     if unicodedata.category(ch) == "Cf":
         return ""
     return unicodedata.normalize("NFKC", ch)
-
-
-# anything the matching view changes, besides what NFKC changes
-_ODD = regex.compile(r"[\t\x0b\x0c\u00a0\u1680\u2007\u202f\u3000\p{Cf}]")
-try:  # the same class in RE2, which finds nothing in a document far faster
-    import re2 as _re2
-
-    _ODD_RE2 = _re2.compile(r"[\t\x0b\x0c\x{a0}\x{1680}\x{2007}\x{202f}\x{3000}\p{Cf}]")
-except Exception:  # pragma: no cover - without google-re2
-    _ODD_RE2 = None
-
-
-def _is_view(text: str) -> bool:
-    """Whether ``text`` is its own matching view (the common case), without a
-    regex for ASCII text and with RE2 (far faster at finding nothing) otherwise."""
-    if text.isascii():
-        return not any(ch in text for ch in _ASCII_CHANGING)
-    odd = None
-    if _ODD_RE2 is not None:
-        try:
-            odd = _ODD_RE2.search(text) is not None
-        except UnicodeEncodeError:  # lone surrogates (bytes that were not UTF-8)
-            pass
-    if odd is None:
-        odd = _ODD.search(text) is not None
-    return not odd and unicodedata.is_normalized("NFKC", text)
 
 
 class _ViewTable(dict):
@@ -88,7 +61,7 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     ``text`` of the character that produced normalised character ``i``, with
     one extra entry for the end.
     """
-    if _is_view(text):
+    if not _changing(text):
         return text, None
     out: list[str] = []
     offsets: list[int] = []
@@ -123,21 +96,27 @@ def normalise_doc(text: str) -> str:
     every character mapped on its own, as ``normalise`` does. Only the characters
     that change are touched: the distinct characters tell which, and one
     substitution maps them (2.6x faster than ``str.translate`` on real pages, which
-    looks every character up). The distinct non-ASCII characters come from the
-    UTF-8 bytes with the ASCII bytes deleted (C-level passes, 4x faster on real
-    pages than a regex search for odd characters and an NFKC check)."""
+    looks every character up)."""
+    changing = _changing(text)
+    if not changing:
+        return text
+    return _changing_class("".join(changing)).sub(_view_of_match, text)
+
+
+def _changing(text: str) -> list[str]:
+    """The distinct characters of ``text`` whose matching view differs from them,
+    sorted: for non-ASCII text found in its UTF-8 bytes with the ASCII bytes deleted
+    (C-level passes, 4x faster on real pages than a regex search for odd characters
+    and an NFKC check)."""
     chars = {ch for ch in _ASCII_CHANGING if ch in text}
     if not text.isascii():
         rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
         chars.update(rest.decode("utf-8", "surrogatepass"))
     elif not chars:
-        return text
+        return []
     for ch in chars.difference(_VIEW.met):
         _VIEW[ord(ch)]  # noqa: B018 - fills in its view
-    changing = sorted(chars.intersection(_VIEW.changing))
-    if not changing:
-        return text
-    return _changing_class("".join(changing)).sub(_view_of_match, text)
+    return sorted(chars.intersection(_VIEW.changing))
 
 
 _ASCII_BYTES = bytes(range(128))
